@@ -1,3 +1,30 @@
-"""stuntsim: how likely is a stunt to go wrong, in which way, how badly, and what would make it safer."""
+"""stuntsim: how likely a stunt is to go wrong, in which way, how badly, and what would help.
+
+>>> import stuntsim
+>>> scenario = stuntsim.load_scenario("scenarios/rome_sharp_turn.yaml")   # doctest: +SKIP
+>>> result = stuntsim.run(scenario, samples=2000)                          # doctest: +SKIP
+>>> result.estimates["collision"].probability                             # doctest: +SKIP
+"""
 
 __version__ = "0.1.0"
+
+from stuntsim.runner import RiskResult, StuntWarning, run
+from stuntsim.scenario import (
+    ResolvedScenario,
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+    scenario_json_schema,
+)
+
+__all__ = [
+    "ResolvedScenario",
+    "RiskResult",
+    "ScenarioError",
+    "StuntWarning",
+    "__version__",
+    "load_scenario",
+    "parse_scenario",
+    "run",
+    "scenario_json_schema",
+]

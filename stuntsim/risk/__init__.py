@@ -1,0 +1,60 @@
+"""Estimators that know nothing of cars, trains, streets or plots: arrays in, arrays out.
+
+* :mod:`~stuntsim.risk.distributions`: uncertain inputs, sampled by inverse CDF;
+* :mod:`~stuntsim.risk.sampling`: reproducible, chunk-independent uniforms and draws;
+* :mod:`~stuntsim.risk.montecarlo`: probabilities and intervals from margins.
+"""
+
+from stuntsim.risk.distributions import (
+    Distribution,
+    Fixed,
+    LogNormal,
+    Normal,
+    Triangular,
+    TruncatedNormal,
+    Uniform,
+)
+from stuntsim.risk.montecarlo import (
+    ANY,
+    MarginAccumulator,
+    ProbabilityEstimate,
+    binomial_interval,
+    binomial_intervals,
+    estimate_probability,
+    margin_quantiles,
+)
+from stuntsim.risk.sampling import (
+    BLOCK_SIZE,
+    Chunk,
+    block_uniforms,
+    draw,
+    plan_chunks,
+    stable_hash,
+    stream,
+    uniforms,
+)
+
+__all__ = [
+    "ANY",
+    "BLOCK_SIZE",
+    "Chunk",
+    "Distribution",
+    "Fixed",
+    "LogNormal",
+    "MarginAccumulator",
+    "Normal",
+    "ProbabilityEstimate",
+    "Triangular",
+    "TruncatedNormal",
+    "Uniform",
+    "binomial_interval",
+    "binomial_intervals",
+    "block_uniforms",
+    "draw",
+    "estimate_probability",
+    "margin_quantiles",
+    "plan_chunks",
+    "stable_hash",
+    "stream",
+    "uniforms",
+]

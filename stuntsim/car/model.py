@@ -1,0 +1,489 @@
+"""The car stunt, closed loop: driver + single-track car + street, batched over samples.
+
+Per time step, for all samples at once:
+
+1. the friction under each axle from the street's surface patches (held over the step);
+2. the driver: pure-pursuit steering towards a point on the rehearsed line ``L_d = L_min +
+   T_p·v`` ahead of the rear axle, δ = atan(2 L sin α / L_d) (Coulter 1992, CMU-RI-TR-92-01,
+   eq. 1), times a steering gain, plus counter-steer k_β·β against a slide, plus the
+   steering error (bias and a slow weave); a speed controller a = a_plan + k_v (v_plan − v)
+   reading the speed plan ``T_v·v`` ahead; both commands reach the car after the driver's
+   reaction delay (a per-sample transport delay);
+3. one RK4 step of :mod:`stuntsim.car.dynamics`;
+4. the margins (:mod:`stuntsim.hazards`) as running minima, so memory holds a few numbers
+   per sample, never samples × steps. A sample stops at its first contact with a building,
+   an obstacle or a person (the stunt has gone wrong; what follows is not modelled), or
+   when it reaches the end of the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stuntsim.car.dynamics import (
+    NumericalError,
+    VehicleParams,
+    check_finite,
+    initial_state,
+    rk4_step,
+)
+from stuntsim.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
+from stuntsim.geometry import (
+    DistanceField,
+    FrictionMap,
+    Person,
+    Solid,
+    SurfacePatch,
+    people_clearance,
+    rectangle,
+    solid_from_face,
+)
+from stuntsim.hazards import (
+    CAR_HAZARDS,
+    G,
+    critical_sliding_velocity,
+    quasi_static_rollover_threshold,
+)
+
+VEHICLE_FIELDS = (
+    "mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height", "track_width", "length",
+    "width", "front_overhang", "cornering_stiffness_front", "cornering_stiffness_rear",
+    "max_steer", "max_steer_rate", "steer_time_constant", "max_drive_force", "max_drive_power",
+    "max_brake_force", "brake_front_share", "drag_area", "rolling_resistance",
+)
+SIDESLIP_MIN_SPEED = 3.0  # [m/s] below this, sideslip is not a sign of a slide
+
+
+@dataclass
+class Street:
+    """The street, built once per scenario (distance fields are the expensive part)."""
+
+    solids: list[Solid]
+    kerbs: list[Solid]
+    people: list[Person]
+    patches: list[SurfacePatch]
+    field: DistanceField
+    kerb_field: DistanceField | None
+    friction: FrictionMap
+
+    @property
+    def object_names(self) -> list[str]:
+        return [solid.name for solid in self.solids]
+
+
+def build_street(scenario) -> Street:
+    """Geometry objects from the scenario's street (nominal: geometry is not uncertain)."""
+    street = scenario.street
+    solids = []
+    for building in street.buildings:
+        if building.polygon is not None:
+            solids.append(Solid(building.name, "building", np.asarray(building.polygon)))
+        else:
+            solids.append(
+                solid_from_face(
+                    building.name, "building", np.asarray(building.face), building.solid_side
+                )
+            )
+    for obstacle in street.obstacles:
+        if obstacle.rectangle is not None:
+            r = obstacle.rectangle
+            polygon = rectangle(np.asarray(r.center), r.length, r.width, r.heading)
+        else:
+            polygon = np.asarray(obstacle.polygon)
+        solids.append(Solid(obstacle.name, "obstacle", polygon))
+    kerbs = [Solid(k.name, "kerb", np.asarray(k.polygon)) for k in street.kerbs]
+    people = [
+        Person(p.name, p.role, np.asarray(p.position, dtype=float), p.radius)
+        for p in street.people
+    ]
+    patches = [SurfacePatch(p.name, np.asarray(p.polygon), p.mu) for p in street.surfaces]
+    bounds = _scene_bounds(scenario, solids)
+    return Street(
+        solids=solids,
+        kerbs=kerbs,
+        people=people,
+        patches=patches,
+        field=DistanceField(solids, bounds=bounds),
+        kerb_field=DistanceField(kerbs, bounds=bounds) if kerbs else None,
+        friction=FrictionMap(patches, street.surface.mu),
+    )
+
+
+def _scene_bounds(scenario, solids) -> tuple[float, float, float, float]:
+    """The area the car can reach: the line's bounding box plus a generous margin."""
+    path = reference_path(scenario)
+    margin = 15.0
+    return (
+        float(path.x.min() - margin),
+        float(path.x.max() + margin),
+        float(path.y.min() - margin),
+        float(path.y.max() + margin),
+    )
+
+
+def reference_path(scenario) -> ReferencePath:
+    line = scenario.maneuver.line
+    if line.points is not None:
+        return path_from_points(line.points)
+    segments = [
+        ("straight", seg.straight) if seg.straight is not None
+        else ("arc", seg.arc.radius, seg.arc.angle)
+        for seg in line.segments
+    ]
+    return path_from_segments(line.start, line.heading, segments)
+
+
+class Parameters:
+    """Per-sample parameter lookup: drawn values where uncertain, nominal otherwise."""
+
+    def __init__(self, nominal: dict[str, float], draws: dict[str, np.ndarray], n: int):
+        self.nominal = nominal
+        self.draws = draws
+        self.n = n
+
+    def __call__(self, path: str) -> np.ndarray | float:
+        if path in self.draws:
+            return np.asarray(self.draws[path], dtype=float)
+        return self.nominal[path]
+
+    def array(self, path: str) -> np.ndarray:
+        return np.broadcast_to(np.asarray(self(path), dtype=float), (self.n,))
+
+    def optional(self, path: str, default):
+        return self(path) if (path in self.draws or path in self.nominal) else default
+
+
+@dataclass
+class ChunkOutcome:
+    """What one chunk of samples yields: margins (SI) and the facts behind them."""
+
+    margins: dict[str, np.ndarray]
+    collision_object: np.ndarray  # index into Street.solids, −1: none
+    collision_time: np.ndarray  # [s], NaN: none
+    collision_speed: np.ndarray  # [m/s]
+    collision_normal_speed: np.ndarray  # [m/s] into the object
+    collision_angle: np.ndarray  # [rad] 0 grazing … π/2 head-on
+    person_index: np.ndarray
+    person_time: np.ndarray
+    person_speed: np.ndarray  # [m/s]
+    kerb_slide_speed: np.ndarray  # [m/s] largest sideways speed into a kerb
+    max_speed: np.ndarray
+    max_lateral_acceleration: np.ndarray
+    completed: np.ndarray  # bool: reached the end of the line
+    trajectories: dict[str, np.ndarray] | None = field(default=None)
+
+
+class CarModel:
+    """The car stunt as a batched function of the uncertain draws."""
+
+    hazards = CAR_HAZARDS
+
+    def __init__(self, resolved):
+        self.resolved = resolved
+        self.scenario = resolved.scenario
+        self.path = reference_path(self.scenario)
+        self._street: Street | None = None
+
+    @property
+    def street(self) -> Street:
+        if self._street is None:
+            self._street = build_street(self.scenario)
+        return self._street
+
+    def __getstate__(self):  # ship the scenario to workers, not the distance fields
+        state = self.__dict__.copy()
+        state["_street"] = None
+        return state
+
+    # ---------------------------------------------------------------- parameters
+    def vehicle_params(self, p: Parameters) -> VehicleParams:
+        return VehicleParams(**{name: p(f"vehicle.{name}") for name in VEHICLE_FIELDS})
+
+    def speed_plan(self, p: Parameters) -> SpeedPlan:
+        maneuver = self.scenario.maneuver
+        corner_start = maneuver.corner_start
+        corner_end = maneuver.corner_end
+        if corner_start is None:
+            corner_start = self.path.corner_start if self.path.corner_start is not None else 0.0
+        if corner_end is None:
+            corner_end = self.path.corner_end if self.path.corner_end is not None else 0.0
+        entry = p("maneuver.entry_speed")
+        has_plan = maneuver.braking_point is not None
+        exit_speed = p("maneuver.exit_speed") if maneuver.exit_speed is not None else entry
+        return SpeedPlan(
+            entry_speed=entry,
+            braking_point=p("maneuver.braking_point") if has_plan else None,
+            corner_speed=p("maneuver.corner_speed") if has_plan else None,
+            corner_start=float(corner_start),
+            corner_end=float(max(corner_end, corner_start)),
+            exit_speed=exit_speed,
+            exit_acceleration=p("maneuver.exit_acceleration"),
+        )
+
+    # ---------------------------------------------------------------- simulation
+    def simulate(
+        self, draws: dict[str, np.ndarray], n: int, *, record: bool = False,
+        first_sample: int = 0,
+    ) -> ChunkOutcome:
+        """Run ``n`` samples with the given draws (path → (n,) array) to the end.
+
+        ``first_sample`` is only used to name a sample in an error message.
+        """
+        p = Parameters(self.resolved.nominal, draws, n)
+        street = self.street
+        sim = self.scenario.simulation
+        dt = sim.time_step
+        n_steps = int(np.ceil(sim.duration / dt))
+        params = self.vehicle_params(p)
+        plan = self.speed_plan(p)
+        path = self.path
+
+        a = p.array("vehicle.cg_to_front")
+        b = p.array("vehicle.cg_to_rear")
+        wheelbase = a + b
+        length = p.array("vehicle.length")
+        front = a + p.array("vehicle.front_overhang")
+        rear = length - front
+        half_width = 0.5 * p.array("vehicle.width")
+        mass = p.array("vehicle.mass")
+
+        # Surface friction per sample: column 0 the street surface, then each patch.
+        mu_table = np.stack(
+            [p.array("street.surface.mu")]
+            + [p.array(f"street.surfaces.{patch.name}.mu") for patch in street.patches],
+            axis=1,
+        )
+        row = np.arange(n) * mu_table.shape[1]
+        mu_flat = mu_table.ravel()
+
+        # Driver
+        d = self.scenario.driver
+        delay_steps = np.rint(p.array("driver.reaction_delay") / dt).astype(np.intp)
+        ring = int(delay_steps.max()) + 1
+        steer_buffer = np.zeros((ring, n))
+        accel_buffer = np.zeros((ring, n))
+        sample = np.arange(n)
+        preview_time = p.array("driver.preview_time")
+        min_preview = p.array("driver.min_preview")
+        steer_gain = p.array("driver.steering_gain")
+        countersteer = p.array("driver.countersteer_gain")
+        bias = p.array("driver.steering_bias")
+        weave_amp = p.array("driver.steering_weave_amplitude")
+        weave_omega = 2 * np.pi * p.array("driver.steering_weave_frequency")
+        weave_phase = p.array("driver.steering_weave_phase")
+        speed_gain = p.array("driver.speed_gain")
+        speed_preview = p.array("driver.speed_preview")
+        max_brake_decel = np.asarray(params.max_brake_force) / mass
+        # The driver's grip budget: what they believe the surface offers (the plan's μ, not
+        # the drawn one: a surprise on the day is exactly what goes wrong), times how much
+        # of it they use. Throttle and brakes stay inside the friction circle it defines.
+        expected_mu = (
+            p.array("driver.expected_mu") if d.expected_mu is not None
+            else np.full(n, self.resolved.nominal["street.surface.mu"])
+        )
+        grip_budget = p.array("driver.grip_use") * expected_mu * G
+        del d
+
+        # Thresholds
+        rollover_limit = quasi_static_rollover_threshold(
+            p.array("vehicle.track_width"), p.array("vehicle.cg_height")
+        )
+        csv = critical_sliding_velocity(
+            p.array("vehicle.track_width"),
+            p.array("vehicle.cg_height"),
+            p.array("vehicle.roll_gyration_radius"),
+        )
+        sideslip_limit = p.array("maneuver.sideslip_limit")
+
+        # State at the start of the line, at the entry speed.
+        state = initial_state(
+            n,
+            x=float(path.x[0]),
+            y=float(path.y[0]),
+            yaw=float(path.heading[0]),
+            speed=np.broadcast_to(plan.entry_speed, (n,)).astype(float),
+        )
+        s_rear = -b.copy()
+
+        inf = np.full(n, np.inf)
+        min_clear = inf.copy()
+        min_person = inf.copy()
+        min_roll = inf.copy()
+        min_loc = inf.copy()
+        kerb_slide = np.zeros(n)
+        max_speed = np.zeros(n)
+        max_ay = np.zeros(n)
+        collision_object = np.full(n, -1)
+        collision_time = np.full(n, np.nan)
+        collision_speed = np.full(n, np.nan)
+        collision_normal = np.full(n, np.nan)
+        collision_angle = np.full(n, np.nan)
+        nearest_object = np.full(n, -1)
+        person_index = np.full(n, -1)
+        person_time = np.full(n, np.nan)
+        person_speed = np.full(n, np.nan)
+        active = np.ones(n, dtype=bool)
+        completed = np.zeros(n, dtype=bool)
+        recorded: dict[str, list[np.ndarray]] = {} if record else None
+
+        # The clearance at the start counts too (a car parked inside a wall is a collision).
+        for step in range(n_steps):
+            t = step * dt
+            x, y, yaw, vx, vy, yaw_rate = state[:6]
+            cos_yaw, sin_yaw = np.cos(yaw), np.sin(yaw)
+            speed = np.hypot(vx, vy)
+
+            # 1. friction under each axle, held over the step
+            patch_f = street.friction.patch_index(x + a * cos_yaw, y + a * sin_yaw)
+            patch_r = street.friction.patch_index(x - b * cos_yaw, y - b * sin_yaw)
+            mu_front = mu_flat[row + patch_f + 1]
+            mu_rear = mu_flat[row + patch_r + 1]
+
+            # 2. driver (pure pursuit from the rear axle, counter-steer, speed plan)
+            rx, ry = x - b * cos_yaw, y - b * sin_yaw
+            s_rear, _ = path.project(rx, ry, s_rear)
+            lookahead = min_preview + preview_time * speed
+            lx, ly = path.point_at(s_rear + lookahead)
+            alpha = np.arctan2(ly - ry, lx - rx) - yaw
+            distance = np.maximum(np.hypot(lx - rx, ly - ry), 1e-3)
+            pursuit = np.arctan2(2.0 * wheelbase * np.sin(alpha), distance)
+            sideslip = np.arctan2(vy, np.maximum(np.abs(vx), 0.5))
+            steer_cmd = (
+                steer_gain * pursuit
+                + countersteer * sideslip
+                + bias
+                + weave_amp * np.sin(weave_omega * t + weave_phase)
+            )
+            s_front = s_rear + wheelbase
+            v_plan, a_plan = plan.speed_and_acceleration(s_front + speed_preview * speed)
+            perceived_lateral = speed * yaw_rate
+            longitudinal_budget = np.sqrt(
+                np.maximum(grip_budget**2 - perceived_lateral**2, (0.2 * grip_budget) ** 2)
+            )
+            accel_cmd = np.clip(
+                a_plan + speed_gain * (v_plan - vx),
+                -np.minimum(longitudinal_budget, max_brake_decel),
+                longitudinal_budget,
+            )
+
+            # reaction delay: the car gets what the driver decided delay_steps ago
+            slot = step % ring
+            if step == 0:
+                steer_buffer[:] = steer_cmd
+                accel_buffer[:] = accel_cmd
+            steer_buffer[slot] = steer_cmd
+            accel_buffer[slot] = accel_cmd
+            applied = (step - delay_steps) % ring
+            steer_applied = steer_buffer[applied, sample]
+            accel_applied = accel_buffer[applied, sample]
+
+            # 3. the car
+            new_state, out = rk4_step(
+                state, dt, steer_applied, accel_applied, params, mu_front, mu_rear
+            )
+            state = np.where(active, new_state, state)
+            try:
+                check_finite(state, step + 1)
+            except NumericalError as err:
+                raise NumericalError(
+                    f"{err} (sample {first_sample + err.sample} of the run)"
+                ) from None
+            x, y, yaw, vx, vy = state[0], state[1], state[2], state[3], state[4]
+            speed = np.hypot(vx, vy)
+            t_now = t + dt
+
+            # 4. margins, only for samples still running
+            clear = street.field.footprint_clearance(x, y, yaw, front, rear, half_width)
+            closer = active & (clear.distance < min_clear)
+            min_clear = np.where(closer, clear.distance, min_clear)
+            nearest_object = np.where(closer, clear.solid_index, nearest_object)
+
+            if street.people:
+                pdist, pindex = people_clearance(street.people, x, y, yaw, front, rear,
+                                                 half_width)
+                person_closer = active & (pdist < min_person)
+                min_person = np.where(person_closer, pdist, min_person)
+                struck = active & (pdist <= 0.0)
+                person_index = np.where(struck | person_closer, pindex, person_index)
+                person_time = np.where(struck, t_now, person_time)
+                person_speed = np.where(struck, speed, person_speed)
+            else:
+                struck = np.zeros(n, dtype=bool)
+
+            ay = np.abs(out.ay)
+            min_roll = np.where(active, np.minimum(min_roll, rollover_limit - ay), min_roll)
+            slip = np.where(speed > SIDESLIP_MIN_SPEED, np.abs(np.arctan2(vy, vx)), 0.0)
+            min_loc = np.where(active, np.minimum(min_loc, sideslip_limit - slip), min_loc)
+            max_speed = np.where(active, np.maximum(max_speed, speed), max_speed)
+            max_ay = np.where(active, np.maximum(max_ay, ay), max_ay)
+
+            if street.kerb_field is not None:
+                kerb = street.kerb_field.footprint_clearance(x, y, yaw, front, rear,
+                                                              half_width)
+                # sideways (body-lateral) velocity component pushed into the kerb
+                lateral_x, lateral_y = -np.sin(yaw) * vy, np.cos(yaw) * vy
+                into = -(lateral_x * kerb.normal_x + lateral_y * kerb.normal_y)
+                touching = active & (kerb.distance <= 0.0)
+                kerb_slide = np.where(touching, np.maximum(kerb_slide, into), kerb_slide)
+
+            hit = active & (clear.distance <= 0.0)
+            if hit.any():
+                vx_world = np.cos(yaw) * vx - np.sin(yaw) * vy
+                vy_world = np.sin(yaw) * vx + np.cos(yaw) * vy
+                normal_speed = -(vx_world * clear.normal_x + vy_world * clear.normal_y)
+                collision_object = np.where(hit, clear.solid_index, collision_object)
+                collision_time = np.where(hit, t_now, collision_time)
+                collision_speed = np.where(hit, speed, collision_speed)
+                collision_normal = np.where(hit, normal_speed, collision_normal)
+                collision_angle = np.where(
+                    hit,
+                    np.arcsin(np.clip(normal_speed / np.maximum(speed, 1e-9), -1.0, 1.0)),
+                    collision_angle,
+                )
+
+            if recorded is not None:
+                for key, value in (
+                    ("t", np.full(n, t_now)), ("x", x), ("y", y), ("yaw", yaw),
+                    ("speed", speed), ("ay", out.ay), ("sideslip", np.arctan2(vy, vx)),
+                    ("s", s_rear + b), ("mu_front", mu_front), ("mu_rear", mu_rear),
+                    ("steer", state[6]), ("clearance", clear.distance),
+                    ("active", active.copy()),
+                ):
+                    recorded.setdefault(key, []).append(np.array(value, dtype=float))
+
+            s_now = s_rear + b
+            finished = active & (s_now >= path.length)
+            completed |= finished
+            active &= ~(hit | struck | finished)
+            if not active.any():
+                break
+
+        margins = {
+            "collision": min_clear,
+            "person_struck": min_person if street.people else np.full(n, np.inf),
+            "rollover": min_roll,
+            "tripped_rollover": csv - kerb_slide,
+            "loss_of_control": min_loc,
+        }
+        collision_object = np.where(collision_object >= 0, collision_object, nearest_object)
+        return ChunkOutcome(
+            margins=margins,
+            collision_object=collision_object,
+            collision_time=collision_time,
+            collision_speed=collision_speed,
+            collision_normal_speed=collision_normal,
+            collision_angle=collision_angle,
+            person_index=person_index,
+            person_time=person_time,
+            person_speed=person_speed,
+            kerb_slide_speed=kerb_slide,
+            max_speed=max_speed,
+            max_lateral_acceleration=max_ay,
+            completed=completed,
+            trajectories=(
+                {key: np.stack(values, axis=1) for key, values in recorded.items()}
+                if recorded is not None else None
+            ),
+        )

@@ -1,0 +1,251 @@
+"""One function per figure: each takes a matplotlib Axes, draws, and returns it.
+
+Plots read a :class:`~stuntsim.runner.RiskResult`; they never run a simulation, never call
+``plt.show()`` and never save files (the CLI and notebooks do).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch, Polygon
+
+from stuntsim.hazards import G
+from stuntsim.runner import RiskResult
+
+OUTCOME_STYLE = {
+    "safe": ("#2b8a3e", "safe"),
+    "near miss": ("#f08c00", "near miss (< near-miss clearance)"),
+    "loss_of_control": ("#862e9c", "loss of control (sideslip)"),
+    "rollover": ("#5c940d", "rollover (quasi-static)"),
+    "tripped_rollover": ("#a61e4d", "tripped rollover (kerb)"),
+    "collision": ("#c92a2a", "collision (building / obstacle)"),
+    "person_struck": ("#000000", "person struck"),
+}
+SOLID_STYLE = {
+    "building": dict(facecolor="#ced4da", edgecolor="#495057"),
+    "obstacle": dict(facecolor="#74c0fc", edgecolor="#1864ab"),
+    "kerb": dict(facecolor="#e9ecef", edgecolor="#868e96", hatch="///"),
+}
+
+
+def _trajectory_arrays(result: RiskResult):
+    traj = result.trajectories
+    if not traj:
+        raise ValueError("the result kept no trajectories (keep_trajectories=0)")
+    return traj, result.trajectory_samples
+
+
+def plot_scene(ax: Axes, result: RiskResult, *, max_trajectories: int = 60) -> Axes:
+    """The street seen from above, the rehearsed line, and trajectories by outcome.
+
+    Buildings grey, obstacles blue, kerbs hatched, surface patches tinted with their μ,
+    people as circles with their role; each kept trajectory coloured by the most serious
+    thing that happened in it; the car's footprint drawn at the closest approach of the
+    worst sample (the smallest collision margin).
+    """
+    street = result.street
+    for patch in street.patches:
+        ax.add_patch(Polygon(patch.polygon, closed=True, facecolor="#a5d8ff", alpha=0.5,
+                             edgecolor="none", zorder=1))
+        cx, cy = np.mean(patch.polygon, axis=0)
+        ax.annotate(f"{patch.name}\nμ = {patch.mu:.2g}", (cx, cy), fontsize=7, ha="center",
+                    va="center", color="#1864ab", zorder=6)
+    for solid in list(street.solids) + list(street.kerbs):
+        style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
+        ax.add_patch(Polygon(solid.polygon, closed=True, zorder=2, **style))
+    for person in street.people:
+        ax.add_patch(Circle(person.center, person.radius, facecolor="#ffc9c9",
+                            edgecolor="#c92a2a", zorder=7))
+        ax.annotate(f"{person.name}\n({person.role})", person.center, xytext=(8, 8),
+                    textcoords="offset points", fontsize=7, color="#c92a2a", zorder=8)
+    path = result.path
+    ax.plot(path.x, path.y, "k--", lw=1.2, zorder=5, label="rehearsed line")
+
+    traj, samples = _trajectory_arrays(result)
+    labels = result.outcome_labels()
+    shown = samples[:max_trajectories]
+    order = np.argsort([list(OUTCOME_STYLE).index(labels[s]) for s in shown])
+    for row in order:
+        sample = shown[row]
+        keep = traj["active"][row] > 0
+        colour = OUTCOME_STYLE[labels[sample]][0]
+        ax.plot(traj["x"][row][keep], traj["y"][row][keep], color=colour, lw=0.8,
+                alpha=0.75, zorder=4)
+
+    worst = int(np.argmin(result.margins["collision"]))
+    rows = np.flatnonzero(samples == worst)
+    if rows.size:
+        row = rows[0]
+        keep = traj["active"][row] > 0
+        step = int(np.argmin(np.where(keep, traj["clearance"][row], np.inf)))
+        corners = _footprint(result, worst, traj["x"][row][step], traj["y"][row][step],
+                             traj["yaw"][row][step])
+        ax.add_patch(Polygon(corners, closed=True, facecolor="#ffe066", edgecolor="k",
+                             lw=1.2, zorder=9))
+        clearance = result.margins["collision"][worst]
+        ax.annotate(f"worst sample #{worst}\nclosest approach {clearance:+.2f} m",
+                    corners.mean(axis=0), xytext=(15, -25), textcoords="offset points",
+                    fontsize=8, arrowprops=dict(arrowstyle="->", lw=0.8), zorder=10)
+
+    present = [key for key in OUTCOME_STYLE if np.any(labels[shown] == key)]
+    handles = [Line2D([], [], color=OUTCOME_STYLE[k][0], label=OUTCOME_STYLE[k][1])
+               for k in present]
+    handles += [Line2D([], [], color="k", ls="--", label="rehearsed line"),
+                Patch(facecolor="#ffe066", edgecolor="k", label="car at closest approach")]
+    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+    xmin, xmax, ymin, ymax = _view_box(result)
+    ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), aspect="equal",
+           xlabel="x (east) [m]", ylabel="y (north) [m]",
+           title=f"{result.name}: {len(shown)} of {result.samples} runs by outcome")
+    return ax
+
+
+def _view_box(result: RiskResult):
+    path = result.path
+    traj = result.trajectories
+    xs = [path.x.min(), path.x.max()]
+    ys = [path.y.min(), path.y.max()]
+    if traj:
+        xs += [np.nanmin(traj["x"]), np.nanmax(traj["x"])]
+        ys += [np.nanmin(traj["y"]), np.nanmax(traj["y"])]
+    pad = 4.0
+    return min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
+
+
+def _footprint(result: RiskResult, sample: int, x, y, yaw) -> np.ndarray:
+    nominal = result.resolved.nominal
+    draws = result.draws
+
+    def value(path):
+        return draws[path][sample] if path in draws else nominal[path]
+
+    a = value("vehicle.cg_to_front")
+    front = a + value("vehicle.front_overhang")
+    rear = value("vehicle.length") - front
+    half = 0.5 * value("vehicle.width")
+    local = np.array([[front, half], [-rear, half], [-rear, -half], [front, -half]])
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.column_stack([x + c * local[:, 0] - s * local[:, 1],
+                            y + s * local[:, 0] + c * local[:, 1]])
+
+
+def plot_clearance(ax: Axes, result: RiskResult, *, hazard: str = "collision",
+                   bins: int = 60) -> Axes:
+    """Histogram of a distance margin (closest approach) with the failure threshold at 0."""
+    unit = result.hazards[hazard].unit
+    margins = result.margins[hazard] * result.hazards[hazard].display_scale
+    margins = margins[np.isfinite(margins)]
+    if margins.size == 0:
+        ax.text(0.5, 0.5, f"no {hazard} margin in this scenario", ha="center",
+                transform=ax.transAxes)
+        return ax
+    failed = margins < 0
+    edges = np.histogram_bin_edges(margins, bins=bins)
+    ax.hist(margins[~failed], bins=edges, color="#2b8a3e", alpha=0.8, label="no contact")
+    ax.hist(margins[failed], bins=edges, color="#c92a2a", alpha=0.9, label="contact")
+    ax.axvline(0.0, color="k", lw=1.5, label="failure threshold (contact)")
+    near = result.resolved.scenario.simulation.near_miss
+    if unit == "m" and near > 0:
+        ax.axvline(near, color="#f08c00", ls="--", lw=1.2, label=f"near miss ({near:g} m)")
+    estimate = result.estimates[hazard]
+    lo, hi = estimate.ci95
+    ax.set(
+        xlabel=f"Closest approach over the run [{unit}]" if unit == "m"
+        else f"{hazard} margin [{unit}]",
+        ylabel="Samples",
+        title=f"{hazard}: P = {estimate.probability:.3g} (95 % CI {lo:.3g}–{hi:.3g}), "
+              f"n = {result.samples}",
+    )
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_speed_profile(ax: Axes, result: RiskResult, *, max_trajectories: int = 40) -> Axes:
+    """Speed along the line for the kept runs, against the planned speed and √(μgR)."""
+    traj, samples = _trajectory_arrays(result)
+    labels = result.outcome_labels()
+    for row, sample in enumerate(samples[:max_trajectories]):
+        keep = traj["active"][row] > 0
+        ax.plot(traj["s"][row][keep], traj["speed"][row][keep] * 3.6,
+                color=OUTCOME_STYLE[labels[sample]][0], lw=0.7, alpha=0.7)
+    path = result.path
+    s = path.s
+    mu = result.resolved.nominal["street.surface.mu"]
+    with np.errstate(divide="ignore"):
+        v_crit = np.sqrt(mu * G / np.abs(path.curvature)) * 3.6
+    ax.plot(s, np.where(np.isfinite(v_crit), v_crit, np.nan), color="#c92a2a", lw=1.5,
+            label=f"cornering limit √(μgR), μ = {mu:.2g} (nominal)")
+    _plot_plan(ax, result)
+    handles, _ = ax.get_legend_handles_labels()
+    present = sorted({labels[s_] for s_ in samples[:max_trajectories]},
+                     key=list(OUTCOME_STYLE).index)
+    handles += [Line2D([], [], color=OUTCOME_STYLE[k][0], label=OUTCOME_STYLE[k][1])
+                for k in present]
+    ax.legend(handles=handles, fontsize=7)
+    top = np.nanmax(traj["speed"]) * 3.6 * 1.3
+    ax.set(xlabel="Distance along the rehearsed line [m]", ylabel="Speed [km/h]",
+           ylim=(0, top), title="Speed along the line: plan, runs and the cornering limit")
+    return ax
+
+
+def _plot_plan(ax: Axes, result: RiskResult) -> None:
+    from stuntsim.car.model import CarModel, Parameters
+
+    model = CarModel.__new__(CarModel)
+    model.resolved, model.scenario, model.path = (result.resolved, result.resolved.scenario,
+                                                  result.path)
+    plan = model.speed_plan(Parameters(result.resolved.nominal, {}, 1))
+    v, _ = plan.speed_and_acceleration(result.path.s)
+    ax.plot(result.path.s, v * 3.6, "k--", lw=1.5, label="speed plan (nominal)")
+
+
+def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
+                              max_trajectories: int = 40) -> Axes:
+    """|a_y| along the line for the kept runs against the friction limit μg under the car."""
+    traj, samples = _trajectory_arrays(result)
+    labels = result.outcome_labels()
+    for row, sample in enumerate(samples[:max_trajectories]):
+        keep = traj["active"][row] > 0
+        s = traj["s"][row][keep]
+        ax.plot(s, np.abs(traj["ay"][row][keep]), color=OUTCOME_STYLE[labels[sample]][0],
+                lw=0.7, alpha=0.7)
+    mu_nominal = result.resolved.nominal["street.surface.mu"]
+    ax.axhline(mu_nominal * G, color="#c92a2a", lw=1.5,
+               label=f"friction limit μg, street surface μ = {mu_nominal:.2g} (nominal)")
+    for patch in result.street.patches:
+        ax.axhline(patch.mu * G, color="#1864ab", ls=":", lw=1.2,
+                   label=f"μg on {patch.name} (μ = {patch.mu:.2g})")
+    limit = result.resolved.nominal
+    ssf_g = G * limit["vehicle.track_width"] / (2 * limit["vehicle.cg_height"])
+    ax.axhline(ssf_g, color="#5c940d", ls="--", lw=1.2,
+               label=f"rollover threshold SSF·g = {ssf_g:.1f} m/s² (nominal)")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set(xlabel="Distance along the rehearsed line [m]",
+           ylabel="Lateral acceleration |a_y| [m/s²]", ylim=(0, ssf_g * 1.15),
+           title="Lateral acceleration against the grip the surface offers")
+    return ax
+
+
+def plot_hazard_probabilities(ax: Axes, result: RiskResult) -> Axes:
+    """Each hazard's probability with its 95 % interval (log scale)."""
+    names = [*result.hazards, "any"]
+    estimates = [result.estimates[name] for name in names]
+    p = np.array([e.probability for e in estimates])
+    lo = np.array([e.ci95[0] for e in estimates])
+    hi = np.array([e.ci95[1] for e in estimates])
+    floor = 0.1 / result.samples
+    y = np.arange(len(names))
+    shown = np.maximum(p, floor)
+    ax.errorbar(shown, y, xerr=[shown - np.maximum(lo, floor), hi - shown], fmt="o",
+                color="#c92a2a", ecolor="k", capsize=3, label="estimate, 95 % interval")
+    for yi, e in zip(y, estimates, strict=True):
+        ax.annotate(f"{e.failures}/{e.n}", (max(e.probability, floor), yi), xytext=(0, 6),
+                    textcoords="offset points", fontsize=7, ha="center")
+    ax.set_xscale("log")
+    ax.set_yticks(y, [name.replace("_", " ") for name in names])
+    ax.set(xlabel="Probability per take (log scale; 0 shown at 0.1/n)", xlim=(floor / 2, 1.5),
+           title="How likely each hazard is")
+    ax.legend(fontsize=7, loc="lower right")
+    return ax

@@ -1,0 +1,791 @@
+"""The scenario file: a strict pydantic schema, SI units inside, and readable errors.
+
+A scenario states the planned (nominal) stunt and, under ``uncertain``, how reality may
+deviate from it: each entry is a dotted path into the scenario and a distribution that is
+centred on the nominal value unless it gives its own location (DESIGN.md, principle 6).
+
+Quantities may carry units (``"40 km/h"``, ``"2.97 m"``); they are converted to SI here, by
+:mod:`stuntsim.units`, and nowhere else. Bare numbers are SI. YAML is read with
+``yaml.safe_load`` only.
+
+This module is data and validation: it imports no model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from stuntsim.presets import VEHICLE_PRESETS
+from stuntsim.risk.distributions import (
+    Distribution,
+    Fixed,
+    LogNormal,
+    Normal,
+    Triangular,
+    TruncatedNormal,
+    Uniform,
+)
+from stuntsim.units import UnitError, display_unit, to_si
+
+__all__ = [
+    "CarScenario",
+    "ResolvedScenario",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_json_schema",
+]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used: names the file, the field and what is wrong."""
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source = source
+        self.field = field
+        self.detail = message
+        where = ": ".join(part for part in (source, field) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+# --------------------------------------------------------------------------------------
+# Quantities
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dim:
+    """Marker in a field's metadata: the physical dimension of a quantity field."""
+
+    name: str
+
+
+def _convert(dimension: str, value: Any) -> float:
+    try:
+        return to_si(value, dimension)
+    except UnitError as err:
+        raise ValueError(str(err)) from None
+
+
+def Quantity(dimension: str, description: str, **bounds: float) -> Any:
+    """A float field given as a bare SI number or a string with a unit, bounded in SI."""
+    example = {
+        "length": "2.97 m",
+        "speed": "40 km/h",
+        "acceleration": "3.4 m/s^2",
+        "time": "0.2 s",
+        "mass": "620 kg",
+        "angle": "15 deg",
+        "angular_rate": "60 deg/s",
+        "force": "2500 N",
+        "power": "13 kW",
+        "inertia": "500 kg*m^2",
+        "area": "0.5 m^2",
+        "stiffness_per_angle": "20000 N/rad",
+        "frequency": "0.5 Hz",
+        "dimensionless": "0.5",
+    }.get(dimension, "")
+    schema = {
+        "anyOf": [
+            {"type": "number"},
+            {"type": "string", "description": f'a number with a unit, e.g. "{example}"'},
+        ],
+        "description": f"{description} [{display_unit(dimension)}; SI if a bare number]",
+    }
+    return Annotated[
+        float,
+        Dim(dimension),
+        BeforeValidator(partial(_convert, dimension)),
+        Field(description=description, **bounds),
+        WithJsonSchema(schema),
+    ]
+
+
+Length = partial(Quantity, "length")
+Speed = partial(Quantity, "speed")
+Time = partial(Quantity, "time")
+Angle = partial(Quantity, "angle")
+Friction = partial(Quantity, "dimensionless")
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: a typo in YAML is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Point = Annotated[
+    tuple[float, float],
+    Field(description="A point [x, y] in metres, world frame (x east, y north)"),
+]
+
+
+def _check_polygon(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(points) < 3:
+        raise ValueError(f"a polygon needs at least 3 points, got {len(points)}")
+    for x, y in points:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError("polygon coordinates must be finite numbers")
+    area = 0.5 * sum(
+        x0 * y1 - x1 * y0
+        for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True)
+    )
+    if abs(area) < 1e-6:
+        raise ValueError("polygon has zero area")
+    return points
+
+
+# --------------------------------------------------------------------------------------
+# Vehicle
+# --------------------------------------------------------------------------------------
+
+
+class Vehicle(Strict):
+    """A named preset with per-field overrides (SI, or with units)."""
+
+    preset: Literal["fiat_500_nuova"] = Field(description="Named vehicle preset")
+    mass: Quantity("mass", "Total mass incl. driver and rig", gt=50, le=5000) = None
+    yaw_inertia: Quantity("inertia", "Yaw moment of inertia", gt=1, le=20000) = None
+    cg_to_front: Length("CG to front axle, a", gt=0.1, le=4) = None
+    cg_to_rear: Length("CG to rear axle, b", gt=0.1, le=4) = None
+    cg_height: Length("CG height above ground", gt=0.1, le=2.5) = None
+    track_width: Length("Track width (mean of front and rear)", gt=0.5, le=2.5) = None
+    length: Length("Body length", gt=1, le=8) = None
+    width: Length("Body width", gt=0.5, le=3) = None
+    front_overhang: Length("Front bumper ahead of the front axle", ge=0, le=2) = None
+    cornering_stiffness_front: Quantity(
+        "stiffness_per_angle", "Front axle cornering stiffness", gt=1000, le=500000
+    ) = None
+    cornering_stiffness_rear: Quantity(
+        "stiffness_per_angle", "Rear axle cornering stiffness", gt=1000, le=500000
+    ) = None
+    max_steer: Angle("Road-wheel steering lock", gt=0, le=1.2) = None
+    max_steer_rate: Quantity(
+        "angular_rate", "Road-wheel steering rate limit", gt=0, le=20
+    ) = None
+    steer_time_constant: Time("Steering actuator time constant", gt=0, le=1) = None
+    max_drive_force: Quantity("force", "Tractive force limit (rear axle)", ge=0, le=50000) = None
+    max_drive_power: Quantity("power", "Engine power at the wheels", ge=0, le=2e6) = None
+    max_brake_force: Quantity("force", "Brake system force capacity", gt=0, le=100000) = None
+    brake_front_share: Friction("Brake balance: front share", ge=0, le=1) = None
+    drag_area: Quantity("area", "Aerodynamic drag area Cd·A", ge=0, le=10) = None
+    rolling_resistance: Friction("Rolling resistance coefficient", ge=0, le=0.2) = None
+    top_speed: Speed("Top speed of the car", gt=1, le=120) = None
+    roll_gyration_radius: Length("Roll radius of gyration about the CG", gt=0.05, le=2) = None
+
+    def resolved(self) -> dict[str, float]:
+        """Preset values with this file's overrides applied (SI)."""
+        values = {key: item.value for key, item in VEHICLE_PRESETS[self.preset].items()}
+        for key in type(self).model_fields:
+            if key != "preset" and getattr(self, key) is not None:
+                values[key] = getattr(self, key)
+        return values
+
+
+# --------------------------------------------------------------------------------------
+# Street
+# --------------------------------------------------------------------------------------
+
+
+class Surface(Strict):
+    name: str = Field(description="What the surface is, e.g. 'dry sampietrini'")
+    mu: Friction("Peak tyre-road friction coefficient", gt=0.02, le=1.5)
+
+
+class Building(Strict):
+    """A building: a closed polygon, or a face (open polyline) with the solid on one side."""
+
+    name: str
+    polygon: list[Point] | None = Field(None, description="Closed outline, metres")
+    face: list[Point] | None = Field(None, description="Open polyline of the building face")
+    solid_side: Literal["left", "right"] | None = Field(
+        None, description="Which side of the face (walking along it) is the building"
+    )
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Building:
+        if (self.polygon is None) == (self.face is None):
+            raise ValueError("give exactly one of 'polygon' or 'face'")
+        if self.polygon is not None:
+            _check_polygon(list(self.polygon))
+        if self.face is not None:
+            if len(self.face) < 2:
+                raise ValueError("a face needs at least 2 points")
+            if self.solid_side is None:
+                raise ValueError("a 'face' needs 'solid_side: left|right'")
+        return self
+
+
+class Rectangle(Strict):
+    center: Point
+    length: Length("Length along the heading", gt=0, le=30)
+    width: Length("Width across the heading", gt=0, le=10)
+    heading: Angle("Heading of the long axis, from +x anticlockwise", ge=-7, le=7) = 0.0
+
+
+class Obstacle(Strict):
+    """A solid obstacle: a rectangle (a parked car) or a polygon."""
+
+    name: str
+    rectangle: Rectangle | None = None
+    polygon: list[Point] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Obstacle:
+        if (self.rectangle is None) == (self.polygon is None):
+            raise ValueError("give exactly one of 'rectangle' or 'polygon'")
+        if self.polygon is not None:
+            _check_polygon(list(self.polygon))
+        return self
+
+
+class Kerb(Strict):
+    """A raised edge (pavement, step) that can trip a car sliding sideways into it."""
+
+    name: str
+    polygon: list[Point]
+    height: Length("Kerb height", gt=0.02, le=0.5) = 0.12
+
+    _poly = field_validator("polygon")(_check_polygon)
+
+
+class Person(Strict):
+    name: str
+    role: Literal["crew", "bystander", "performer", "marshal"] = "crew"
+    position: Point
+    radius: Length("Radius of the upright circle around the person", gt=0.1, le=1.5) = 0.3
+
+
+class SurfacePatch(Strict):
+    name: str = Field(description="e.g. 'wet patch by the nasone'")
+    polygon: list[Point]
+    mu: Friction("Peak friction on this patch", gt=0.02, le=1.5)
+
+    _poly = field_validator("polygon")(_check_polygon)
+
+
+class Street(Strict):
+    surface: Surface = Field(description="The surface everywhere outside the patches")
+    buildings: list[Building] = Field(default_factory=list)
+    obstacles: list[Obstacle] = Field(default_factory=list)
+    kerbs: list[Kerb] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    surfaces: list[SurfacePatch] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Street:
+        if not self.buildings and not self.obstacles:
+            raise ValueError(
+                "the street has no buildings and no obstacles: nothing to collide with"
+            )
+        names = [item.name for group in (self.buildings, self.obstacles, self.kerbs,
+                                          self.people, self.surfaces) for item in group]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"names must be unique in the street, repeated: {duplicates}")
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# Manoeuvre
+# --------------------------------------------------------------------------------------
+
+
+class Arc(Strict):
+    radius: Length("Arc radius", gt=0.5, le=10000)
+    angle: Angle("Turned angle, positive to the left", ge=-6.3, le=6.3)
+
+    @field_validator("angle")
+    @classmethod
+    def _nonzero(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("an arc must turn (angle ≠ 0)")
+        return value
+
+
+class Segment(Strict):
+    straight: Length("Straight length", gt=0, le=10000) | None = None
+    arc: Arc | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Segment:
+        if (self.straight is None) == (self.arc is None):
+            raise ValueError("a segment is exactly one of 'straight' or 'arc'")
+        return self
+
+
+class Line(Strict):
+    """The rehearsed line: a polyline, or a start pose and straight/arc segments."""
+
+    points: list[Point] | None = Field(None, description="Polyline of the line, metres")
+    start: Point | None = None
+    heading: Angle("Heading at the start, from +x anticlockwise", ge=-7, le=7) = 0.0
+    segments: list[Segment] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Line:
+        if self.points is not None:
+            if self.segments is not None or self.start is not None:
+                raise ValueError("give either 'points' or 'start' + 'segments', not both")
+            if len(self.points) < 2:
+                raise ValueError("a line needs at least 2 points")
+        else:
+            if self.segments is None or self.start is None:
+                raise ValueError("give either 'points' or 'start' + 'segments'")
+            if not self.segments:
+                raise ValueError("'segments' is empty")
+        return self
+
+
+class Maneuver(Strict):
+    """The rehearsed line and the speed plan along it (arc length s from the line start)."""
+
+    line: Line
+    entry_speed: Speed("Speed when the car starts on the line", gt=0, le=120)
+    braking_point: Length("Arc length at which braking for the corner starts", ge=0) = None
+    corner_speed: Speed("Planned speed through the corner", gt=0, le=120) = None
+    corner_start: Length("Arc length where the corner begins (default: first arc)", ge=0) = None
+    corner_end: Length("Arc length where the corner ends (default: end of the arcs)", ge=0) = None
+    exit_speed: Speed("Speed after the corner", ge=0, le=120) = None
+    exit_acceleration: Quantity(
+        "acceleration", "Planned acceleration from the corner to the exit speed", gt=0, le=10
+    ) = 1.5
+    sideslip_limit: Angle(
+        "Sideslip beyond which control is lost (a planned drift states a larger one)",
+        gt=0,
+        le=1.6,
+    ) = math.radians(15.0)
+
+    @model_validator(mode="after")
+    def _plan(self) -> Maneuver:
+        if (self.braking_point is None) != (self.corner_speed is None):
+            raise ValueError("'braking_point' and 'corner_speed' go together")
+        return self
+
+
+class Driver(Strict):
+    """Path-tracking driver: pure pursuit with preview, a speed controller, a delay."""
+
+    reaction_delay: Time("Delay between what the driver sees and the car's command", ge=0,
+                         le=3) = 0.2
+    preview_time: Time("Pure-pursuit look-ahead time", gt=0, le=5) = 0.7
+    min_preview: Length("Minimum look-ahead distance", gt=0.2, le=50) = 3.0
+    steering_gain: Friction("Multiplier on the pure-pursuit steering command", gt=0, le=3) = 1.0
+    countersteer_gain: Friction(
+        "Steering added per radian of sideslip (catching a slide)", ge=0, le=3) = 0.8
+    steering_bias: Angle("Constant road-wheel steering error", ge=-0.3, le=0.3) = 0.0
+    steering_weave_amplitude: Angle("Amplitude of a slow steering weave", ge=0, le=0.3) = 0.0
+    steering_weave_frequency: Quantity(
+        "frequency", "Frequency of the steering weave", ge=0, le=5) = 0.5
+    steering_weave_phase: Angle("Phase of the steering weave", ge=-7, le=7) = 0.0
+    speed_gain: Quantity("frequency", "Speed-error feedback gain [1/s]", gt=0, le=20) = 2.0
+    expected_mu: Friction(
+        "The grip the driver believes the surface has (default: the street surface's μ)",
+        gt=0.02, le=1.5) = None
+    grip_use: Friction(
+        "Share of the believed grip the driver uses for braking and throttle in a turn",
+        gt=0, le=1.2) = 0.85
+    speed_preview: Time("How far ahead the driver reads the speed plan", ge=0, le=3) = 0.4
+
+
+class Simulation(Strict):
+    time_step: Time("Integration step", gt=1e-4, le=0.05) = 0.01
+    duration: Time("Simulated time", gt=0.1, le=600)
+    chunk_blocks: int = Field(
+        2, ge=1, le=256, description="Seeding blocks (4096 samples each) per execution chunk"
+    )
+    keep_trajectories: int = Field(
+        40, ge=0, le=1000, description="Trajectories kept for plots (plus the worst ones)"
+    )
+    near_miss: Length("Clearance counted as a near miss", ge=0, le=5) = 0.3
+
+
+# --------------------------------------------------------------------------------------
+# Uncertain parameters
+# --------------------------------------------------------------------------------------
+
+Number = float | int | str
+
+
+class _Dist(Strict):
+    def build(self, nominal: float, convert) -> Distribution:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class FixedSpec(_Dist):
+    dist: Literal["fixed"]
+    value: Number | None = Field(None, description="Value (default: the nominal)")
+
+    def build(self, nominal, convert):
+        return Fixed(nominal if self.value is None else convert(self.value))
+
+
+class UniformSpec(_Dist):
+    dist: Literal["uniform"]
+    low: Number | None = None
+    high: Number | None = None
+    half_width: Number | None = Field(None, description="Nominal ± half_width")
+
+    def build(self, nominal, convert):
+        if self.half_width is not None:
+            if self.low is not None or self.high is not None:
+                raise ValueError("give 'half_width' or 'low'/'high', not both")
+            half = convert(self.half_width)
+            return Uniform(nominal - half, nominal + half)
+        if self.low is None or self.high is None:
+            raise ValueError("uniform needs 'half_width', or both 'low' and 'high'")
+        return Uniform(convert(self.low), convert(self.high))
+
+
+class NormalSpec(_Dist):
+    dist: Literal["normal"]
+    mean: Number | None = Field(None, description="Mean (default: the nominal)")
+    sd: Number
+
+    def build(self, nominal, convert):
+        mean = nominal if self.mean is None else convert(self.mean)
+        return Normal(mean, convert(self.sd))
+
+
+class TruncNormalSpec(_Dist):
+    dist: Literal["truncnormal"]
+    mean: Number | None = Field(None, description="Mean before truncation (default: nominal)")
+    sd: Number
+    low: Number
+    high: Number
+
+    def build(self, nominal, convert):
+        mean = nominal if self.mean is None else convert(self.mean)
+        return TruncatedNormal(mean, convert(self.sd), convert(self.low), convert(self.high))
+
+
+class LogNormalSpec(_Dist):
+    dist: Literal["lognormal"]
+    median: Number | None = Field(None, description="Median (default: the nominal)")
+    sigma: float = Field(gt=0, le=3, description="Standard deviation of the log [-]")
+
+    def build(self, nominal, convert):
+        median = nominal if self.median is None else convert(self.median)
+        return LogNormal(median, self.sigma)
+
+
+class TriangularSpec(_Dist):
+    dist: Literal["triangular"]
+    low: Number
+    mode: Number | None = Field(None, description="Mode (default: the nominal)")
+    high: Number
+
+    def build(self, nominal, convert):
+        mode = nominal if self.mode is None else convert(self.mode)
+        return Triangular(convert(self.low), mode, convert(self.high))
+
+
+DistributionSpec = Annotated[
+    FixedSpec | UniformSpec | NormalSpec | TruncNormalSpec | LogNormalSpec | TriangularSpec,
+    Field(discriminator="dist"),
+]
+
+# Angles written as bare numbers in distribution parameters are radians (SI), like elsewhere.
+
+# --------------------------------------------------------------------------------------
+# The scenario
+# --------------------------------------------------------------------------------------
+
+
+class CarScenario(Strict):
+    """A car stunt: a vehicle on a rehearsed line through a street."""
+
+    kind: Literal["car"]
+    name: str = Field(description="Short title of the stunt")
+    description: str = ""
+    samples: int = Field(ge=1, le=100_000_000, description="Default Monte Carlo sample count")
+    seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of all random draws")
+    vehicle: Vehicle
+    street: Street
+    maneuver: Maneuver
+    driver: Driver = Field(default_factory=Driver)
+    simulation: Simulation
+    uncertain: dict[str, DistributionSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _uncertain_paths_resolve(self) -> CarScenario:
+        leaves = numeric_leaves(self)
+        for path, spec in self.uncertain.items():
+            if path not in leaves:
+                raise _path_error(path, leaves)
+            nominal, dimension = leaves[path]
+            try:
+                spec.build(nominal, partial(_convert, dimension))
+            except ValueError as err:
+                raise ValueError(f"uncertain.{path}: {err}") from None
+        return self
+
+
+SCENARIO_KINDS: tuple[type[BaseModel], ...] = (CarScenario,)
+Scenario = CarScenario  # a union discriminated by `kind` once a second kind exists
+_ADAPTER = TypeAdapter(Scenario)
+
+
+def _path_error(path: str, leaves: Mapping[str, Any]) -> ValueError:
+    close = difflib.get_close_matches(path, list(leaves), n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return ValueError(f"uncertain.{path}: names no numeric field of the scenario{hint}")
+
+
+def numeric_leaves(scenario: BaseModel) -> dict[str, tuple[float, str]]:
+    """Every scalar quantity in a scenario: dotted path → (nominal SI value, dimension).
+
+    Vehicle fields are listed with their preset values when not overridden, so
+    ``vehicle.cg_height`` can be uncertain without being written out. List items are
+    addressed by their ``name`` (or their index).
+    """
+    leaves: dict[str, tuple[float, str]] = {}
+    for path, value, dimension in _walk(scenario, ""):
+        leaves[path] = (value, dimension)
+    vehicle = getattr(scenario, "vehicle", None)
+    if isinstance(vehicle, Vehicle):
+        fields = Vehicle.model_fields
+        for key, value in vehicle.resolved().items():
+            leaves[f"vehicle.{key}"] = (value, _dimension_of(fields[key]))
+    return leaves
+
+
+def _dimension_of(field) -> str:
+    for item in field.metadata:
+        if isinstance(item, Dim):
+            return item.name
+    return "dimensionless"
+
+
+def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, float, str]]:
+    for key, field in type(model).model_fields.items():
+        if key == "uncertain":
+            continue
+        value = getattr(model, key)
+        path = f"{prefix}{key}"
+        if isinstance(value, BaseModel):
+            yield from _walk(value, path + ".")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    label = getattr(item, "name", None) or str(index)
+                    yield from _walk(item, f"{path}.{label}.")
+        elif isinstance(value, float) and any(isinstance(m, Dim) for m in field.metadata):
+            yield path, value, _dimension_of(field)
+
+
+# --------------------------------------------------------------------------------------
+# Resolution: nominal values + distributions
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    """A validated scenario with its parameters flattened and its distributions built.
+
+    ``nominal`` maps every numeric dotted path to its SI value; ``distributions`` maps the
+    uncertain paths to :class:`~stuntsim.risk.distributions.Distribution` objects;
+    ``dimensions`` gives each path's physical dimension (for display units).
+    """
+
+    scenario: CarScenario
+    nominal: dict[str, float]
+    dimensions: dict[str, str]
+    distributions: dict[str, Distribution]
+    source: str
+    sha256: str
+
+    @property
+    def uncertain_names(self) -> list[str]:
+        return list(self.distributions)
+
+    def with_nominal(self, path: str, value: float) -> ResolvedScenario:
+        """The same scenario with one nominal value moved; its spread moves with it."""
+        data = self.scenario.model_dump(mode="python", exclude_none=True)
+        _set_path(data, self.scenario, path, value)
+        scenario = _validate(data, self.source)
+        return resolve(scenario, source=self.source, sha256=self.sha256)
+
+
+def resolve(scenario: CarScenario, *, source: str = "<memory>", sha256: str = "") -> (
+    ResolvedScenario
+):
+    leaves = numeric_leaves(scenario)
+    distributions = {}
+    for path, spec in scenario.uncertain.items():
+        nominal, dimension = leaves[path]
+        distributions[path] = spec.build(nominal, partial(_convert, dimension))
+    return ResolvedScenario(
+        scenario=scenario,
+        nominal={path: value for path, (value, _) in leaves.items()},
+        dimensions={path: dim for path, (_, dim) in leaves.items()},
+        distributions=distributions,
+        source=source,
+        sha256=sha256 or hashlib.sha256(
+            scenario.model_dump_json().encode()
+        ).hexdigest(),
+    )
+
+
+def _set_path(data: dict, scenario: BaseModel, path: str, value: float) -> None:
+    parts = path.split(".")
+    if parts[0] == "vehicle":
+        data["vehicle"][parts[1]] = value
+        return
+    node: Any = data
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            named = [item for item in node if item.get("name") == part]
+            node = named[0] if named else node[int(part)]
+        else:
+            node = node[part]
+    node[parts[-1]] = value
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> ResolvedScenario:
+    """Read, validate and resolve a scenario file.
+
+    Raises
+    ------
+    ScenarioError  naming the file, the field and what is wrong; never another exception
+                   for a bad file.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError("no such file", source=source) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a directory, not a scenario file", source=source) from None
+    except OSError as err:
+        raise ScenarioError(f"cannot read: {err.strerror}", source=source) from None
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("not a text file (invalid UTF-8)", source=source) from None
+    if "\x00" in text:
+        raise ScenarioError("not a text file (contains NUL bytes)", source=source)
+    scenario = parse_scenario(text, source=source)
+    return resolve(scenario, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def parse_scenario(text: str, *, source: str = "<string>") -> CarScenario:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "malformed YAML"
+        raise ScenarioError(f"invalid YAML{where}: {problem}", source=source) from None
+    if data is None:
+        raise ScenarioError("the file is empty", source=source)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"a scenario is a mapping of keys (kind, vehicle, street, …), "
+            f"got a {type(data).__name__}",
+            source=source,
+        )
+    return _validate(data, source)
+
+
+def _validate(data: dict, source: str) -> CarScenario:
+    kind = data.get("kind")
+    kinds = [model.model_fields["kind"].annotation.__args__[0] for model in SCENARIO_KINDS]
+    if kind not in kinds:
+        raise ScenarioError(
+            f"must be one of {kinds}, got {kind!r}", source=source, field="kind"
+        )
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as err:
+        raise _readable(err, source) from None
+
+
+def _readable(err: ValidationError, source: str) -> ScenarioError:
+    first = err.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    message = first["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (not part of the scenario schema)"
+    elif first["type"] == "missing":
+        message = "required but missing"
+    message = message.replace("Input should be", "must be")
+    if first["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        dimension = _field_dimension(first["loc"])
+        if dimension:
+            message += f" {display_unit(dimension)}".rstrip()
+    if "input" in first and first["type"] not in ("missing", "extra_forbidden"):
+        shown = repr(first["input"])
+        if (len(shown) <= 60 and not isinstance(first["input"], dict | list)
+                and str(first["input"]) not in message):
+            message = f"{message}, got {shown}"
+    more = len(err.errors()) - 1
+    if more:
+        message += f" [+{more} more problem{'s' if more > 1 else ''}]"
+    # A model-level error reports the offending path inside its message.
+    if message.startswith("uncertain.") and ":" in message:
+        field, message = message.split(": ", 1)
+    return ScenarioError(message, source=source, field=field)
+
+
+def _field_dimension(loc: tuple) -> str | None:
+    """The physical dimension of the field at a validation-error location, if known."""
+    model: Any = CarScenario
+    field = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        field = fields[part]
+        model = _model_in(field.annotation)
+    return _dimension_of(field) if field is not None else None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside an annotation such as ``list[Model]`` or ``Model | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def scenario_json_schema() -> dict:
+    """The JSON Schema of scenario files (for editors; committed as scenarios/…schema.json)."""
+    schema = _ADAPTER.json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "stuntsim scenario"
+    return schema
