@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--samples", type=_positive_int, help="Monte Carlo samples")
     run.add_argument("--seed", type=_non_negative_int, help="root seed")
     run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
-    run.add_argument("--executor", choices=("serial", "process"), default="serial",
-                     help="where chunks run (default: serial, in this process)")
+    run.add_argument("--executor", choices=("auto", "serial", "process"), default="auto",
+                     help="where chunks run (default auto: a local process pool when the "
+                     "run has several chunks)")
     run.add_argument("--workers", type=_positive_int, help="process-pool size")
     run.add_argument("--no-plots", action="store_true", help="write no figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -173,7 +173,8 @@ class FootprintClearance:
     distance : ndarray (n,)      Signed clearance footprint–solids [m]; < 0 = penetration.
     solid_index : ndarray (n,)   Index of the responsible solid in ``field.solids``
                                  (-1 if there is none in the field's bounds).
-    normal_x, normal_y : ndarray (n,)   Unit contact normal, from the solid toward the car.
+    normal_x, normal_y : ndarray (n,)   Unit contact normal, from the solid toward the car
+                                        (zero where the footprint is beyond the exact band).
     contact_x, contact_y : ndarray (n,) The point of the footprint nearest to the solid [m]
                                  (a corner, or the foot of a solid vertex on a car side).
     """
@@ -555,28 +556,37 @@ class DistanceField:
         # (a) the four corners against the field
         local = ((front, -half_width), (front, half_width), (-rear, half_width))
         local += ((-rear, -half_width),)
-        for k, (along, across) in enumerate(local):
-            px = rx + c * along - s * across
-            py = ry + s * along + c * across
-            d, seg_k = self._query(px, py)
-            if k == 0:
-                clearance, seg, contact_x, contact_y = d, seg_k, px, py
-                continue
+        # one query for all four corners (fewer, larger numpy calls)
+        n = rx.shape[0]
+        all_x = np.concatenate([rx + c * along - s * across for along, across in local])
+        all_y = np.concatenate([ry + s * along + c * across for along, across in local])
+        all_d, all_seg = self._query(all_x, all_y)
+        clearance, seg = all_d[:n].copy(), all_seg[:n].copy()
+        contact_x, contact_y = all_x[:n].copy(), all_y[:n].copy()
+        for k in range(1, 4):
+            part = slice(k * n, (k + 1) * n)
+            d = all_d[part]
             # select arithmetically: np.where and argmin are slow on random masks
             closer = d < clearance
             clearance = np.minimum(clearance, d)
-            seg += (seg_k - seg) * closer
-            contact_x += (px - contact_x) * closer
-            contact_y += (py - contact_y) * closer
-        # contact normal: from the nearest point of the responsible segment to the corner
+            seg += (all_seg[part] - seg) * closer
+            contact_x += (all_x[part] - contact_x) * closer
+            contact_y += (all_y[part] - contact_y) * closer
+        # contact normal: from the nearest point of the responsible segment to the corner;
+        # computed only where the footprint is within the exact band (zero elsewhere)
         segs = self._seg32
-        _, qx, qy = _segment_distance_sq(contact_x, contact_y, segs, seg)
-        offset_x, offset_y = contact_x - qx, contact_y - qy
-        length = np.sqrt(offset_x * offset_x + offset_y * offset_y)
-        has_offset = length > 1e-6
-        scale = (1 - 2 * (clearance < 0)) * has_offset / np.maximum(length, np.float32(1e-6))
-        normal_x = offset_x * scale + segs["nx"][seg] * ~has_offset
-        normal_y = offset_y * scale + segs["ny"][seg] * ~has_offset
+        normal_x = np.zeros(n, dtype=np.float32)
+        normal_y = np.zeros(n, dtype=np.float32)
+        near = np.flatnonzero(clearance <= self.exact_band)
+        if near.size:
+            cx, cy, sg, cl = contact_x[near], contact_y[near], seg[near], clearance[near]
+            _, qx, qy = _segment_distance_sq(cx, cy, segs, sg)
+            offset_x, offset_y = cx - qx, cy - qy
+            length = np.sqrt(offset_x * offset_x + offset_y * offset_y)
+            has_offset = length > 1e-6
+            scale = (1 - 2 * (cl < 0)) * has_offset / np.maximum(length, np.float32(1e-6))
+            normal_x[near] = offset_x * scale + segs["nx"][sg] * ~has_offset
+            normal_y[near] = offset_y * scale + segs["ny"][sg] * ~has_offset
         solid_index = self._segments.solid_padded[seg]
 
         # (b) convex solid vertices against the box (exact point–box distance)
@@ -671,7 +681,16 @@ class DistanceField:
         keys = (k00, k00 + 1, k00 + self._nx, k00 + self._nx + 1)
         v = [self._values[key] for key in keys]
         interp = (1 - ty) * ((1 - tx) * v[0] + tx * v[1]) + ty * ((1 - tx) * v[2] + tx * v[3])
-        best_seg = self._node_segment[k00].astype(np.intp)
+        distance[idx] = interp
+        segment[idx] = self._node_segment[k00]
+        # Exact distances only where they matter (within the band): far from the walls
+        # (e.g. on a street's medial axis) the interpolated value is what is returned.
+        near = np.flatnonzero(np.abs(interp) <= self.exact_band)
+        if not near.size:
+            return distance, segment
+        rx, ry = rx[near], ry[near]
+        keys = tuple(key[near] for key in keys)
+        best_seg = self._node_segment[keys[0]].astype(np.intp)
         best_d2, _, _ = _segment_distance_sq(rx, ry, self._seg32, best_seg)
         for key in keys[1:]:
             other = self._node_segment[key].astype(np.intp)
@@ -682,9 +701,8 @@ class DistanceField:
                 best_d2[differ[closer]] = d2[closer]
                 best_seg[differ[closer]] = other[differ[closer]]
         exact = np.sqrt(best_d2)
-        near = np.abs(interp) <= self.exact_band
-        distance[idx] = np.where(near, np.where(interp < 0, -exact, exact), interp)
-        segment[idx] = best_seg
+        distance[idx[near]] = np.where(interp[near] < 0, -exact, exact)
+        segment[idx[near]] = best_seg
         return distance, segment
 
     def _vertex_pass(
@@ -883,7 +901,12 @@ class DistanceField:
                 d2 = qx * qx + qy * qy
                 closer = d2 < best
                 np.copyto(best, d2, where=closer)
-                np.copyto(best_seg, np.broadcast_to(sid[col], closer.shape), where=closer)
+                owner = np.where(
+                    tt <= 0.0,
+                    segs.owner_start_padded[sid][col],
+                    np.where(tt >= 1.0, segs.owner_end_padded[sid][col], sid[col]),
+                )
+                np.copyto(best_seg, owner, where=closer)
             dist = np.sqrt(best)
             gx = np.broadcast_to(px, dist.shape).ravel().astype(float) + self._x0
             gy = np.broadcast_to(py, dist.shape).ravel().astype(float) + self._y0
@@ -929,6 +952,16 @@ class _Segments:
         self.ex_padded = np.append(e[:, 0], 0.0)
         self.ey_padded = np.append(e[:, 1], 0.0)
         self.inv_len2_padded = np.append(1.0 / length**2, 0.0)
+        # A point nearest to a shared vertex is equally near both edges that meet there;
+        # naming one canonical edge per vertex keeps such regions on the fast query path.
+        index = np.arange(self.count)
+        sizes = [len(s.polygon) for s in solids]
+        first = np.repeat(np.cumsum([0, *sizes[:-1]]), sizes).astype(np.intp)
+        size = np.repeat(sizes, sizes).astype(np.intp)
+        prev = first + (index - first - 1) % np.maximum(size, 1)
+        nxt = first + (index - first + 1) % np.maximum(size, 1)
+        self.owner_start_padded = np.append(np.minimum(index, prev), self.count)
+        self.owner_end_padded = np.append(np.minimum(index, nxt), self.count)
 
     def distance_sq_all(self, px, py):
         """Squared distances (n, S) from points to every segment."""

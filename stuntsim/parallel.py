@@ -4,6 +4,8 @@ A run is cut into chunks of whole seeding blocks (:mod:`stuntsim.risk.sampling`)
 result does not depend on the chunking or on where a chunk runs (DESIGN.md, principle 4).
 Executors only map a function over chunks in order:
 
+- ``"auto"``: a process pool when the run has several chunks and the machine several cores,
+  otherwise serial;
 - ``"serial"``: this process, one chunk after another (numpy is already vectorised);
 - ``"process"``: a local :class:`concurrent.futures.ProcessPoolExecutor`; the model is sent
   once per worker, which then builds its own street distance fields.
@@ -14,6 +16,7 @@ principle 9) when a study outgrows one machine.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -51,19 +54,31 @@ class ProcessExecutor:
 
     def map(self, fn, context, items):
         items = list(items)
+        # "spawn": a clean interpreter per worker (fork from a threaded process can deadlock)
         with ProcessPoolExecutor(
-            max_workers=self.workers, initializer=_init_worker, initargs=(context,)
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(context,),
         ) as pool:
             futures = [pool.submit(_call_in_worker, fn, item) for item in items]
             for future in futures:
                 yield future.result()
 
 
-def make_executor(name: str | Executor | None, workers: int | None = None) -> Executor:
-    if name is None or name == "serial":
+def make_executor(
+    name: str | Executor | None, workers: int | None = None, *, n_chunks: int = 1
+) -> Executor:
+    """``"auto"`` (the default): a process pool when there are several chunks and cores."""
+    if name is None or name == "auto":
+        cores = os.cpu_count() or 1
+        if n_chunks > 1 and cores > 1:
+            return ProcessExecutor(min(workers or cores, n_chunks))
+        return SerialExecutor()
+    if name == "serial":
         return SerialExecutor()
     if name == "process":
         return ProcessExecutor(workers)
     if hasattr(name, "map"):
         return name
-    raise ValueError(f"unknown executor {name!r}: use 'serial' or 'process'")
+    raise ValueError(f"unknown executor {name!r}: use 'auto', 'serial' or 'process'")

@@ -121,7 +121,8 @@ def run(
     samples, seed : int           Default: the scenario's ``samples`` and ``seed``.
     chunk_blocks : int            Seeding blocks per execution chunk (does not change the
                                   result, only memory and scheduling).
-    executor : "serial" | "process" | an Executor
+    executor : "auto" (default: a process pool when there are several chunks and cores),
+               "serial", "process", or an object with the Executor ``map`` method
     keep_trajectories : int       Trajectories kept for plots (default: the scenario's).
     progress : bool               Show a tqdm progress bar on stderr.
     """
@@ -147,7 +148,7 @@ def run(
 
     bar = _progress(samples, progress)
     context = (model, seed, names)
-    for chunk, drawn, outcome in make_executor(executor, workers).map(
+    for chunk, drawn, outcome in make_executor(executor, workers, n_chunks=len(chunks)).map(
         _simulate_chunk, context, chunks
     ):
         accumulator.add(chunk.start, outcome.margins)

@@ -394,6 +394,9 @@ class Driver(Strict):
     steering_gain: Friction("Multiplier on the pure-pursuit steering command", gt=0, le=3) = 1.0
     countersteer_gain: Friction(
         "Steering added per radian of sideslip (catching a slide)", ge=0, le=3) = 0.8
+    line_offset: Length(
+        "How far left of the rehearsed line the driver actually aims (right: negative)",
+        ge=-5, le=5) = 0.0
     steering_bias: Angle("Constant road-wheel steering error", ge=-0.3, le=0.3) = 0.0
     steering_weave_amplitude: Angle("Amplitude of a slow steering weave", ge=0, le=0.3) = 0.0
     steering_weave_frequency: Quantity(
@@ -413,7 +416,7 @@ class Simulation(Strict):
     time_step: Time("Integration step", gt=1e-4, le=0.05) = 0.01
     duration: Time("Simulated time", gt=0.1, le=600)
     chunk_blocks: int = Field(
-        2, ge=1, le=256, description="Seeding blocks (4096 samples each) per execution chunk"
+        1, ge=1, le=256, description="Seeding blocks (4096 samples each) per execution chunk"
     )
     keep_trajectories: int = Field(
         40, ge=0, le=1000, description="Trajectories kept for plots (plus the worst ones)"

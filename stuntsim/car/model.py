@@ -5,7 +5,8 @@ Per time step, for all samples at once:
 1. the friction under each axle from the street's surface patches (held over the step);
 2. the driver: pure-pursuit steering towards a point on the rehearsed line ``L_d = L_min +
    T_p·v`` ahead of the rear axle, δ = atan(2 L sin α / L_d) (Coulter 1992, CMU-RI-TR-92-01,
-   eq. 1), times a steering gain, plus counter-steer k_β·β against a slide, plus the
+   eq. 1) — aimed at the line shifted sideways by the driver's line offset — times a
+   steering gain, plus counter-steer k_β·β against a slide, plus the
    steering error (bias and a slow weave); a speed controller a = a_plan + k_v (v_plan − v)
    reading the speed plan ``T_v·v`` ahead; both commands reach the car after the driver's
    reaction delay (a per-sample transport delay);
@@ -54,6 +55,9 @@ VEHICLE_FIELDS = (
     "max_brake_force", "brake_front_share", "drag_area", "rolling_resistance",
 )
 SIDESLIP_MIN_SPEED = 3.0  # [m/s] below this, sideslip is not a sign of a slide
+# Grid of the street's distance fields. Near the walls (the exact band) clearances are
+# computed exactly whatever the grid; the grid only sets memory and build time.
+FIELD_RESOLUTION = 0.05  # [m]
 
 
 @dataclass
@@ -105,8 +109,10 @@ def build_street(scenario) -> Street:
         kerbs=kerbs,
         people=people,
         patches=patches,
-        field=DistanceField(solids, bounds=bounds),
-        kerb_field=DistanceField(kerbs, bounds=bounds) if kerbs else None,
+        field=DistanceField(solids, bounds=bounds, resolution=FIELD_RESOLUTION),
+        kerb_field=(
+            DistanceField(kerbs, bounds=bounds, resolution=FIELD_RESOLUTION) if kerbs else None
+        ),
         friction=FrictionMap(patches, street.surface.mu),
     )
 
@@ -270,6 +276,8 @@ class CarModel:
         steer_gain = p.array("driver.steering_gain")
         countersteer = p.array("driver.countersteer_gain")
         bias = p.array("driver.steering_bias")
+        line_offset = p.array("driver.line_offset")
+        has_offset = bool(np.any(line_offset != 0.0))
         weave_amp = p.array("driver.steering_weave_amplitude")
         weave_omega = 2 * np.pi * p.array("driver.steering_weave_frequency")
         weave_phase = p.array("driver.steering_weave_phase")
@@ -346,6 +354,10 @@ class CarModel:
             s_rear, _ = path.project(rx, ry, s_rear)
             lookahead = min_preview + preview_time * speed
             lx, ly = path.point_at(s_rear + lookahead)
+            if has_offset:
+                aim_heading = path.heading_at(s_rear + lookahead)
+                lx = lx - np.sin(aim_heading) * line_offset
+                ly = ly + np.cos(aim_heading) * line_offset
             alpha = np.arctan2(ly - ry, lx - rx) - yaw
             distance = np.maximum(np.hypot(lx - rx, ly - ry), 1e-3)
             pursuit = np.arctan2(2.0 * wheelbase * np.sin(alpha), distance)

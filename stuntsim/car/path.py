@@ -56,6 +56,11 @@ class ReferencePath:
         y = self.y[index] + frac * (self.y[index + 1] - self.y[index])
         return x, y
 
+    def heading_at(self, s: np.ndarray) -> np.ndarray:
+        """Tangent direction [rad] at arc lengths ``s`` (nearest sample; constant past the ends)."""
+        index = np.clip(np.rint(np.asarray(s) / self.spacing).astype(np.intp), 0, self.x.size - 1)
+        return self.heading[index]
+
     def project(
         self, px: np.ndarray, py: np.ndarray, s_guess: np.ndarray, iterations: int = 2
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -76,7 +76,12 @@ FIAT_500_NUOVA: dict[str, PresetValue] = {
     "max_brake_force": PresetValue(
         _MASS * 0.95 * _G, "drum brakes able to lock the wheels on dry asphalt: assumption", True
     ),
-    "brake_front_share": PresetValue(0.45, "brake balance: assumption", True),
+    "brake_front_share": PresetValue(
+        0.60,
+        "front-biased so the front axle locks first, as braking regulations require "
+        "(UN R13-H adhesion utilisation); 0.60 is an assumption",
+        True,
+    ),
     "drag_area": PresetValue(0.50, "Cd ≈ 0.38 × A ≈ 1.3 m²: assumption", True),
     "rolling_resistance": PresetValue(0.015, "cross-ply/radial on cobbles: assumption", True),
     "top_speed": PresetValue(95 / 3.6, "85-95 km/h (oldtimerclub-lachendorf.de; quattroruote)"),
