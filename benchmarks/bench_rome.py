@@ -112,7 +112,7 @@ def git_state() -> str:
 
     def git(*args):
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else "?"
+        return done.stdout.rstrip("\n") if done.returncode == 0 else "?"
 
     dirty = [line[3:] for line in git("status", "--porcelain").splitlines() if line[3:]]
     dirty = [path for path in dirty if not path.startswith("benchmarks/")]

@@ -16,7 +16,7 @@ from stuntsim.runner import RiskResult
 
 OUTCOME_STYLE = {
     "safe": ("#2b8a3e", "safe"),
-    "near miss": ("#f08c00", "near miss (< near-miss clearance)"),
+    "near miss": ("#f08c00", "near miss (clearance below the near-miss distance)"),
     "loss_of_control": ("#862e9c", "loss of control (sideslip)"),
     "rollover": ("#5c940d", "rollover (quasi-static)"),
     "tripped_rollover": ("#a61e4d", "tripped rollover (kerb)"),
@@ -37,20 +37,24 @@ def _trajectory_arrays(result: RiskResult):
     return traj, result.trajectory_samples
 
 
-def plot_scene(ax: Axes, result: RiskResult, *, max_trajectories: int = 60) -> Axes:
+def plot_scene(
+    ax: Axes, result: RiskResult, *, max_trajectories: int = 60, view: str = "corner"
+) -> Axes:
     """The street seen from above, the rehearsed line, and trajectories by outcome.
 
     Buildings grey, obstacles blue, kerbs hatched, surface patches tinted with their μ,
     people as circles with their role; each kept trajectory coloured by the most serious
     thing that happened in it; the car's footprint drawn at the closest approach of the
-    worst sample (the smallest collision margin).
+    worst sample (the smallest collision margin). ``view="corner"`` frames the corner
+    (from 15 m before it to 25 m after it); ``view="all"`` the whole line.
     """
     street = result.street
     for patch in street.patches:
         ax.add_patch(Polygon(patch.polygon, closed=True, facecolor="#a5d8ff", alpha=0.5,
                              edgecolor="none", zorder=1))
-        cx, cy = np.mean(patch.polygon, axis=0)
-        ax.annotate(f"{patch.name}\nμ = {patch.mu:.2g}", (cx, cy), fontsize=7, ha="center",
+        left = patch.polygon[np.argmin(patch.polygon[:, 0])]
+        ax.annotate(f"{patch.name}, μ = {patch.mu:.2g}", (left[0], np.mean(patch.polygon[:, 1])),
+                    xytext=(-4, 0), textcoords="offset points", fontsize=7, ha="right",
                     va="center", color="#1864ab", zorder=6)
     for solid in list(street.solids) + list(street.kerbs):
         style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
@@ -95,21 +99,29 @@ def plot_scene(ax: Axes, result: RiskResult, *, max_trajectories: int = 60) -> A
     handles += [Line2D([], [], color="k", ls="--", label="rehearsed line"),
                 Patch(facecolor="#ffe066", edgecolor="k", label="car at closest approach")]
     ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
-    xmin, xmax, ymin, ymax = _view_box(result)
+    xmin, xmax, ymin, ymax = _view_box(result, view)
     ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), aspect="equal",
            xlabel="x (east) [m]", ylabel="y (north) [m]",
            title=f"{result.name}: {len(shown)} of {result.samples} runs by outcome")
     return ax
 
 
-def _view_box(result: RiskResult):
+def _view_box(result: RiskResult, view: str):
     path = result.path
+    s = path.s
+    keep = np.ones(s.size, dtype=bool)
+    if view == "corner" and path.corner_start is not None:
+        keep = (s >= path.corner_start - 15.0) & (s <= path.corner_end + 25.0)
+    elif view not in ("corner", "all"):
+        raise ValueError(f"view must be 'corner' or 'all', got {view!r}")
+    xs = [path.x[keep].min(), path.x[keep].max()]
+    ys = [path.y[keep].min(), path.y[keep].max()]
     traj = result.trajectories
-    xs = [path.x.min(), path.x.max()]
-    ys = [path.y.min(), path.y.max()]
     if traj:
-        xs += [np.nanmin(traj["x"]), np.nanmax(traj["x"])]
-        ys += [np.nanmin(traj["y"]), np.nanmax(traj["y"])]
+        inside = ((traj["x"] >= xs[0] - 5) & (traj["x"] <= xs[1] + 5)
+                  & (traj["y"] >= ys[0] - 5) & (traj["y"] <= ys[1] + 5))
+        xs += [traj["x"][inside].min(), traj["x"][inside].max()]
+        ys += [traj["y"][inside].min(), traj["y"][inside].max()]
     pad = 4.0
     return min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
 

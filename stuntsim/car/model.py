@@ -237,6 +237,14 @@ class CarModel:
 
         ``first_sample`` is only used to name a sample in an error message.
         """
+        for path_name, values in draws.items():
+            bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
+            if bad.size:
+                raise NumericalError(
+                    f"the drawn {path_name} is {values[bad[0]]} in sample "
+                    f"{first_sample + bad[0]} of the run",
+                    sample=int(first_sample + bad[0]), step=0,
+                )
         p = Parameters(self.resolved.nominal, draws, n)
         street = self.street
         sim = self.scenario.simulation
