@@ -249,15 +249,24 @@ def plot_hazard_probabilities(ax: Axes, result: RiskResult) -> Axes:
     hi = np.array([e.ci95[1] for e in estimates])
     floor = 0.1 / result.samples
     y = np.arange(len(names))
+    seen = p > 0
     shown = np.maximum(p, floor)
-    ax.errorbar(shown, y, xerr=[shown - np.maximum(lo, floor), hi - shown], fmt="o",
-                color="#c92a2a", ecolor="k", capsize=3, label="estimate, 95 % interval")
+    ax.errorbar(shown[seen], y[seen],
+                xerr=[shown[seen] - np.maximum(lo[seen], floor), hi[seen] - shown[seen]],
+                fmt="o", color="#c92a2a", ecolor="k", capsize=3,
+                label="estimate with its 95 % interval")
+    if (~seen).any():
+        ax.errorbar(shown[~seen], y[~seen], xerr=[np.zeros((~seen).sum()),
+                                                  hi[~seen] - shown[~seen]],
+                    fmt="o", mfc="white", color="#868e96", ecolor="#868e96", capsize=3,
+                    label="no failure seen: only the upper 95 % bound")
     for yi, e in zip(y, estimates, strict=True):
         ax.annotate(f"{e.failures}/{e.n}", (max(e.probability, floor), yi), xytext=(0, 6),
                     textcoords="offset points", fontsize=7, ha="center")
     ax.set_xscale("log")
-    ax.set_yticks(y, [name.replace("_", " ") for name in names])
-    ax.set(xlabel="Probability per take (log scale; 0 shown at 0.1/n)", xlim=(floor / 2, 1.5),
-           title="How likely each hazard is")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_yticks(y, [name.replace("_", " ") for name in names[:-1]] + ["any hazard"])
+    ax.set(xlabel="Probability per take (log scale)", xlim=(floor / 2, 1.5),
+           ylim=(-0.7, len(names) - 0.3), title=f"How likely each hazard is "
+           f"({result.samples} simulated takes)")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return ax

@@ -88,3 +88,30 @@ def test_console_script_reports_a_missing_file_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "no such file" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"- a list\n",
+        b"kind: car\nname: [unclosed\n",
+        b"kind: car\nname: !!python/object/apply:os.system ['echo pwned']\n",
+        bytes(range(256)) * 4,
+        ROME.read_bytes().replace(b"  mass: 620 kg", b"  mass: -620 kg"),
+        ROME.read_bytes().replace(b"  near_miss: 0.3 m", b"  near_mis: 0.3 m"),
+    ],
+    ids=["empty", "not-a-mapping", "malformed", "python-tag", "binary", "negative-mass",
+         "unknown-key"],
+)
+def test_every_kind_of_bad_file_exits_2_without_traceback_or_output(tmp_path, capsys,
+                                                                     content):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(content)
+    out = tmp_path / "out"
+    assert main(["run", str(bad), "--out", str(out), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("stuntsim: error: ")
+    assert captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err
+    assert not out.exists()
