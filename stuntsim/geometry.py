@@ -1122,6 +1122,9 @@ class StreetGeometry:
     default_mu : float                    μ where no surface patch applies [-].
     resolution : float                    Distance-grid spacing [m].
     margin : float                        Space around the contents in :attr:`bounds` [m].
+    area : (xmin, xmax, ymin, ymax) or None
+        The region the distance grids cover [m] (default: the contents plus ``margin``);
+        the car model passes the region its line can reach.
     """
 
     solids: Sequence[Solid] = ()
@@ -1130,6 +1133,7 @@ class StreetGeometry:
     default_mu: float = 0.8
     resolution: float = 0.02
     margin: float = 5.0
+    area: tuple[float, float, float, float] | None = None
 
     def __post_init__(self):
         for name in ("solids", "people", "surfaces"):
@@ -1138,6 +1142,8 @@ class StreetGeometry:
     @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
         """(xmin, xmax, ymin, ymax) [m] of all contents plus ``margin`` (grids and plots)."""
+        if self.area is not None:
+            return tuple(float(v) for v in self.area)
         points = [s.polygon for s in self.solids] + [p.polygon for p in self.surfaces]
         points += [np.vstack([p.center - p.radius, p.center + p.radius]) for p in self.people]
         if not points:

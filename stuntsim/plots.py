@@ -49,14 +49,14 @@ def plot_scene(
     (from 15 m before it to 25 m after it); ``view="all"`` the whole line.
     """
     street = result.street
-    for patch in street.patches:
+    for patch in street.surfaces:
         ax.add_patch(Polygon(patch.polygon, closed=True, facecolor="#a5d8ff", alpha=0.5,
                              edgecolor="none", zorder=1))
         left = patch.polygon[np.argmin(patch.polygon[:, 0])]
         ax.annotate(f"{patch.name}, μ = {patch.mu:.2g}", (left[0], np.mean(patch.polygon[:, 1])),
                     xytext=(-4, 0), textcoords="offset points", fontsize=7, ha="right",
                     va="center", color="#1864ab", zorder=6)
-    for solid in list(street.solids) + list(street.kerbs):
+    for solid in street.solids:
         style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
         ax.add_patch(Polygon(solid.polygon, closed=True, zorder=2, **style))
     for person in street.people:
@@ -203,14 +203,8 @@ def plot_speed_profile(ax: Axes, result: RiskResult, *, max_trajectories: int = 
 
 
 def _plot_plan(ax: Axes, result: RiskResult) -> None:
-    from stuntsim.car.model import CarModel, Parameters
-
-    model = CarModel.__new__(CarModel)
-    model.resolved, model.scenario, model.path = (result.resolved, result.resolved.scenario,
-                                                  result.path)
-    plan = model.speed_plan(Parameters(result.resolved.nominal, {}, 1))
-    v, _ = plan.speed_and_acceleration(result.path.s)
-    ax.plot(result.path.s, v * 3.6, "k--", lw=1.5, label="speed plan (nominal)")
+    ax.plot(result.path.s, result.planned_speed * 3.6, "k--", lw=1.5,
+            label="speed plan (nominal)")
 
 
 def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
@@ -226,7 +220,7 @@ def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
     mu_nominal = result.resolved.nominal["street.surface.mu"]
     ax.axhline(mu_nominal * G, color="#c92a2a", lw=1.5,
                label=f"friction limit μg, street surface μ = {mu_nominal:.2g} (nominal)")
-    for patch in result.street.patches:
+    for patch in result.street.surfaces:
         ax.axhline(patch.mu * G, color="#1864ab", ls=":", lw=1.2,
                    label=f"μg on {patch.name} (μ = {patch.mu:.2g})")
     limit = result.resolved.nominal

@@ -75,7 +75,7 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         objects = details["collision_object"][failed]
         speeds = details["collision_speed"][failed] * 3.6
         counts = {
-            result.street.solids[i].name: int(np.count_nonzero(objects == i))
+            result.street.collision_solids[i].name: int(np.count_nonzero(objects == i))
             for i in np.unique(objects) if i >= 0
         }
         return {

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from stuntsim.car.model import CarModel, ChunkOutcome, Street
+from stuntsim.car.model import CarModel, ChunkOutcome
+from stuntsim.geometry import StreetGeometry
 from stuntsim.hazards import Hazard
 from stuntsim.parallel import Executor, make_executor
 from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate
@@ -51,8 +52,9 @@ class RiskResult:
     estimates: dict[str, ProbabilityEstimate]
     draws: dict[str, np.ndarray]
     details: dict[str, np.ndarray]
-    street: Street
+    street: StreetGeometry
     path: Any
+    planned_speed: np.ndarray  # the nominal speed plan at path.s [m/s]
     trajectories: dict[str, np.ndarray] = field(default_factory=dict)
     trajectory_samples: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     warnings: list[str] = field(default_factory=list)
@@ -92,7 +94,7 @@ class RiskResult:
     def object_hit(self, sample: int) -> str:
         """What the car came closest to (or hit) in a sample, for people."""
         index = int(self.details["collision_object"][sample])
-        return self.street.solids[index].name if index >= 0 else ""
+        return self.street.collision_solids[index].name if index >= 0 else ""
 
     def person_hit(self, sample: int) -> str:
         index = int(self.details["person_index"][sample])
@@ -178,6 +180,7 @@ def run(
         details=details,
         street=model.street,
         path=model.path,
+        planned_speed=model.planned_speed(),
         warnings=notes,
     )
     _keep_trajectories(result, model, keep)

@@ -32,10 +32,9 @@ from stuntsim.car.dynamics import (
 )
 from stuntsim.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
 from stuntsim.geometry import (
-    DistanceField,
-    FrictionMap,
     Person,
     Solid,
+    StreetGeometry,
     SurfacePatch,
     people_clearance,
     rectangle,
@@ -60,25 +59,11 @@ SIDESLIP_MIN_SPEED = 3.0  # [m/s] below this, sideslip is not a sign of a slide
 FIELD_RESOLUTION = 0.05  # [m]
 
 
-@dataclass
-class Street:
-    """The street, built once per scenario (distance fields are the expensive part)."""
+def build_street(scenario) -> StreetGeometry:
+    """The street's geometry from the scenario (nominal: geometry is not uncertain).
 
-    solids: list[Solid]
-    kerbs: list[Solid]
-    people: list[Person]
-    patches: list[SurfacePatch]
-    field: DistanceField
-    kerb_field: DistanceField | None
-    friction: FrictionMap
-
-    @property
-    def object_names(self) -> list[str]:
-        return [solid.name for solid in self.solids]
-
-
-def build_street(scenario) -> Street:
-    """Geometry objects from the scenario's street (nominal: geometry is not uncertain)."""
+    Distance fields are built on first use, over the area the rehearsed line can reach.
+    """
     street = scenario.street
     solids = []
     for building in street.buildings:
@@ -97,27 +82,21 @@ def build_street(scenario) -> Street:
         else:
             polygon = np.asarray(obstacle.polygon)
         solids.append(Solid(obstacle.name, "obstacle", polygon))
-    kerbs = [Solid(k.name, "kerb", np.asarray(k.polygon)) for k in street.kerbs]
-    people = [
-        Person(p.name, p.role, np.asarray(p.position, dtype=float), p.radius)
-        for p in street.people
-    ]
-    patches = [SurfacePatch(p.name, np.asarray(p.polygon), p.mu) for p in street.surfaces]
-    bounds = _scene_bounds(scenario, solids)
-    return Street(
+    solids += [Solid(k.name, "kerb", np.asarray(k.polygon)) for k in street.kerbs]
+    return StreetGeometry(
         solids=solids,
-        kerbs=kerbs,
-        people=people,
-        patches=patches,
-        field=DistanceField(solids, bounds=bounds, resolution=FIELD_RESOLUTION),
-        kerb_field=(
-            DistanceField(kerbs, bounds=bounds, resolution=FIELD_RESOLUTION) if kerbs else None
-        ),
-        friction=FrictionMap(patches, street.surface.mu),
+        people=[
+            Person(p.name, p.role, np.asarray(p.position, dtype=float), p.radius)
+            for p in street.people
+        ],
+        surfaces=[SurfacePatch(p.name, np.asarray(p.polygon), p.mu) for p in street.surfaces],
+        default_mu=street.surface.mu,
+        resolution=FIELD_RESOLUTION,
+        area=_scene_bounds(scenario),
     )
 
 
-def _scene_bounds(scenario, solids) -> tuple[float, float, float, float]:
+def _scene_bounds(scenario) -> tuple[float, float, float, float]:
     """The area the car can reach: the line's bounding box plus a generous margin."""
     path = reference_path(scenario)
     margin = 15.0
@@ -166,7 +145,7 @@ class ChunkOutcome:
     """What one chunk of samples yields: margins (SI) and the facts behind them."""
 
     margins: dict[str, np.ndarray]
-    collision_object: np.ndarray  # index into Street.solids, −1: none
+    collision_object: np.ndarray  # index into StreetGeometry.collision_solids, −1: none
     collision_time: np.ndarray  # [s], NaN: none
     collision_speed: np.ndarray  # [m/s]
     collision_normal_speed: np.ndarray  # [m/s] into the object
@@ -190,10 +169,10 @@ class CarModel:
         self.resolved = resolved
         self.scenario = resolved.scenario
         self.path = reference_path(self.scenario)
-        self._street: Street | None = None
+        self._street: StreetGeometry | None = None
 
     @property
-    def street(self) -> Street:
+    def street(self) -> StreetGeometry:
         if self._street is None:
             self._street = build_street(self.scenario)
         return self._street
@@ -227,6 +206,11 @@ class CarModel:
             exit_speed=exit_speed,
             exit_acceleration=p("maneuver.exit_acceleration"),
         )
+
+    def planned_speed(self) -> np.ndarray:
+        """The nominal speed plan at the reference path's samples [m/s] (for plots)."""
+        plan = self.speed_plan(Parameters(self.resolved.nominal, {}, 1))
+        return np.asarray(plan.speed_and_acceleration(self.path.s)[0], dtype=float)
 
     # ---------------------------------------------------------------- simulation
     def simulate(
@@ -266,7 +250,7 @@ class CarModel:
         # Surface friction per sample: column 0 the street surface, then each patch.
         mu_table = np.stack(
             [p.array("street.surface.mu")]
-            + [p.array(f"street.surfaces.{patch.name}.mu") for patch in street.patches],
+            + [p.array(f"street.surfaces.{patch.name}.mu") for patch in street.surfaces],
             axis=1,
         )
         row = np.arange(n) * mu_table.shape[1]
@@ -415,7 +399,7 @@ class CarModel:
             t_now = t + dt
 
             # 4. margins, only for samples still running
-            clear = street.field.footprint_clearance(x, y, yaw, front, rear, half_width)
+            clear = street.collision_field.footprint_clearance(x, y, yaw, front, rear, half_width)
             closer = active & (clear.distance < min_clear)
             min_clear = np.where(closer, clear.distance, min_clear)
             nearest_object = np.where(closer, clear.solid_index, nearest_object)
