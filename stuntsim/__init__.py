@@ -8,6 +8,7 @@
 
 __version__ = "0.1.0"
 
+from stuntsim.risk.montecarlo import ANY
 from stuntsim.runner import RiskResult, StuntWarning, run
 from stuntsim.scenario import (
     ResolvedScenario,
@@ -18,6 +19,7 @@ from stuntsim.scenario import (
 )
 
 __all__ = [
+    "ANY",
     "ResolvedScenario",
     "RiskResult",
     "ScenarioError",

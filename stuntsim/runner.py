@@ -195,7 +195,12 @@ def _simulate_chunk(context, chunk: Chunk) -> tuple[Chunk, dict, ChunkOutcome]:
 
 
 def _keep_trajectories(result: RiskResult, model: CarModel, keep: int) -> None:
-    """Re-simulate a few samples with their trajectories: the first ``keep`` and the worst."""
+    """Re-simulate a few samples with their trajectories: the first ``keep`` and the worst.
+
+    ``keep == 0`` keeps none (and re-simulates nothing).
+    """
+    if keep <= 0:
+        return
     regular = np.arange(min(keep, result.samples))
     worst = [int(np.argmin(values)) for values in result.margins.values()]
     chosen = np.unique(np.concatenate([regular, np.asarray(worst, dtype=int)]))
@@ -231,4 +236,3 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="sample", desc="simulating", leave=False)
 
 
-__all__ += ["ANY"]

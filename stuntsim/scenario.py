@@ -623,8 +623,11 @@ class ResolvedScenario:
     def uncertain_names(self) -> list[str]:
         return list(self.distributions)
 
-    def with_nominal(self, path: str, value: float) -> ResolvedScenario:
-        """The same scenario with one nominal value moved; its spread moves with it."""
+    def with_nominal(self, path: str, value: float | str) -> ResolvedScenario:
+        """The same scenario with one nominal value moved; its spread moves with it.
+
+        ``value`` is SI, or a string with a unit (``"40 km/h"``) as in a scenario file.
+        """
         data = self.scenario.model_dump(mode="python", exclude_none=True)
         _set_path(data, self.scenario, path, value)
         scenario = _validate(data, self.source)
