@@ -185,10 +185,16 @@ def plot_speed_profile(ax: Axes, result: RiskResult, *, max_trajectories: int = 
     path = result.path
     s = path.s
     mu = result.resolved.nominal["street.surface.mu"]
-    with np.errstate(divide="ignore"):
-        v_crit = np.sqrt(mu * G / np.abs(path.curvature)) * 3.6
-    ax.plot(s, np.where(np.isfinite(v_crit), v_crit, np.nan), color="#c92a2a", lw=1.5,
+    curved = np.abs(path.curvature) > 1e-9
+    radius = np.where(curved, 1.0 / np.where(curved, np.abs(path.curvature), 1.0), np.nan)
+    v_crit = np.sqrt(mu * G * radius) * 3.6
+    ax.plot(s, v_crit, color="#c92a2a", lw=1.5,
             label=f"cornering limit √(μgR), μ = {mu:.2g} (nominal)")
+    lo, hi = _mu_spread(result)
+    if hi > lo:
+        ax.fill_between(s, np.sqrt(lo * G * radius) * 3.6, np.sqrt(hi * G * radius) * 3.6,
+                        color="#c92a2a", alpha=0.15, lw=0,
+                        label=f"… for μ from {lo:.2g} to {hi:.2g} (5–95 % of the draws)")
     _plot_plan(ax, result)
     handles, _ = ax.get_legend_handles_labels()
     present = sorted({labels[s_] for s_ in samples[:max_trajectories]},
@@ -220,6 +226,10 @@ def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
     mu_nominal = result.resolved.nominal["street.surface.mu"]
     ax.axhline(mu_nominal * G, color="#c92a2a", lw=1.5,
                label=f"friction limit μg, street surface μ = {mu_nominal:.2g} (nominal)")
+    lo, hi = _mu_spread(result)
+    if hi > lo:
+        ax.axhspan(lo * G, hi * G, color="#c92a2a", alpha=0.12, lw=0,
+                   label=f"… for μ from {lo:.2g} to {hi:.2g} (5–95 % of the draws)")
     for patch in result.street.surfaces:
         ax.axhline(patch.mu * G, color="#1864ab", ls=":", lw=1.2,
                    label=f"μg on {patch.name} (μ = {patch.mu:.2g})")
@@ -232,6 +242,16 @@ def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
            ylabel="Lateral acceleration |a_y| [m/s²]", ylim=(0, ssf_g * 1.15),
            title="Lateral acceleration against the grip the surface offers")
     return ax
+
+
+def _mu_spread(result: RiskResult) -> tuple[float, float]:
+    """5 and 95 % quantiles of the street surface's drawn μ (equal if it is not uncertain)."""
+    drawn = result.draws.get("street.surface.mu")
+    if drawn is None or drawn.size == 0:
+        mu = result.resolved.nominal["street.surface.mu"]
+        return mu, mu
+    lo, hi = np.quantile(drawn, [0.05, 0.95])
+    return float(lo), float(hi)
 
 
 def plot_hazard_probabilities(ax: Axes, result: RiskResult) -> Axes:
