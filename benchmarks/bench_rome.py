@@ -174,6 +174,8 @@ def child_run(samples: int, duration: float | None, executor: str) -> None:
     resolved = load(duration)
     start = time.perf_counter()
     street = build_street(resolved.scenario)
+    for name in ("collision_field", "kerb_field"):  # StreetGeometry builds fields lazily
+        getattr(street, name, None)
     build = time.perf_counter() - start
     del street
     base = peak_rss_mib()
@@ -226,7 +228,9 @@ def closed_loop(sizes, active_per_sample: float, log) -> list[dict]:
         sim_time = info["wall"] - (info["build"] if executor == "serial" else 0.0)
         info["rate_useful"] = info["useful_steps"] / info["wall"]
         info["rate_useful_nobuild"] = info["useful_steps"] / sim_time
-        info["rate_loop"] = info["loop_steps"] / info["wall"] if info["loop_steps"] else None
+        # the rk4_step counter only sees this process: not the pool's workers
+        counted = info["loop_steps"] and executor == "serial"
+        info["rate_loop"] = info["loop_steps"] / info["wall"] if counted else None
         info["rate_nominal"] = info["nominal_steps"] / info["wall"]
         rows.append(info)
         log(
@@ -337,7 +341,9 @@ def geometry(resolved, street, trajectories, sizes, log) -> list[dict]:
     front_n = nominal["vehicle.cg_to_front"] + nominal["vehicle.front_overhang"]
     rear_n = nominal["vehicle.length"] - front_n
     half_n = 0.5 * nominal["vehicle.width"]
-    fields = {"walls": street.field}
+    # StreetGeometry.collision_field (current) or Street.field (before 3273f97)
+    walls = street.collision_field if hasattr(street, "collision_field") else street.field
+    fields = {"walls": walls}
     if street.kerb_field is not None:
         fields["kerbs"] = street.kerb_field
     rng = np.random.default_rng(2)
