@@ -143,15 +143,9 @@ def format_table(result: RiskResult) -> str:
         f"{'':<3} {anyh['failures']:>6}/{result.samples:<7}"
     )
     for name, entry in info["hazards"].items():
-        if entry.get("objects_hit"):
-            hits = ", ".join(f"{k}: {v}" for k, v in entry["objects_hit"].items())
-            speed = entry["impact_speed_kmh"]
-            lines.append(
-                f"  {name}: {hits}; impact speed median {speed['median']:.0f} km/h, "
-                f"max {speed['max']:.0f} km/h"
-            )
-        if entry.get("people_struck"):
-            hits = ", ".join(f"{k}: {v}" for k, v in entry["people_struck"].items())
+        counts = entry.get("objects_hit") or entry.get("people_struck")
+        if counts:
+            hits = ", ".join(f"{k}: {v}" for k, v in counts.items())
             speed = entry["impact_speed_kmh"]
             lines.append(
                 f"  {name}: {hits}; impact speed median {speed['median']:.0f} km/h, "
