@@ -49,6 +49,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_cmd_run)
 
+    env = sub.add_parser("envelope", help="the largest (or smallest) value of a planned "
+                         "parameter that keeps a hazard below a target")
+    env.add_argument("scenario", type=Path)
+    env.add_argument("--param", required=True, help="dotted path, e.g. maneuver.entry_speed")
+    env.add_argument("--range", required=True, dest="value_range",
+                     help='values to try, "LOW:HIGH" with units, e.g. "20 km/h:60 km/h"')
+    env.add_argument("--steps", type=_positive_int, default=9, help="values in the range")
+    env.add_argument("--target", type=float, required=True,
+                     help="acceptable probability per take, e.g. 1e-3")
+    env.add_argument("--hazard", default="any", help="hazard name (default: any hazard)")
+    env.add_argument("--param2", help="a second parameter for a 2-D map")
+    env.add_argument("--range2", dest="value_range2", help="its range")
+    env.add_argument("--samples", type=_positive_int, help="samples per value")
+    env.add_argument("--seed", type=_non_negative_int, help="root seed")
+    env.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
+    env.set_defaults(handler=_cmd_envelope)
+
     validate = sub.add_parser("validate", help="check a scenario file and say what is wrong")
     validate.add_argument("scenario", type=Path)
     validate.set_defaults(handler=_cmd_validate)
@@ -145,19 +162,73 @@ def _cmd_run(args) -> int:
     return EXIT_OK
 
 
+def _cmd_envelope(args) -> int:
+    from matplotlib.figure import Figure
+
+    from stuntsim import plots
+    from stuntsim.envelope import envelope, envelope_2d, parse_range
+    from stuntsim.report import write_atomic
+    from stuntsim.scenario import ScenarioError, load_scenario
+
+    try:
+        resolved = load_scenario(args.scenario)
+        if args.param not in resolved.dimensions:
+            raise ScenarioError(f"{args.param!r} names no numeric field of the scenario",
+                                source=str(args.scenario), field="--param")
+        values = parse_range(args.value_range, resolved.dimensions[args.param], args.steps)
+        values2 = None
+        if args.param2:
+            if args.param2 not in resolved.dimensions or not args.value_range2:
+                raise ScenarioError("--param2 needs a numeric field and --range2",
+                                    source=str(args.scenario), field="--param2")
+            values2 = parse_range(args.value_range2, resolved.dimensions[args.param2],
+                                  args.steps)
+        common = dict(target=args.target, hazard=args.hazard, samples=args.samples,
+                      seed=args.seed)
+        result = envelope(resolved, args.param, values, **common)
+        result2 = (envelope_2d(resolved, args.param, values, args.param2, values2, **common)
+                   if values2 is not None else None)
+    except (ScenarioError, ValueError) as err:
+        return _error(str(err), EXIT_BAD_INPUT)
+    print(result.describe())
+    for note in result.notes:
+        print(f"note: {note}")
+    out_dir = args.out or Path("out") / args.scenario.stem
+    data = {"envelope": result.to_dict()}
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    plots.plot_envelope(figure.add_subplot(), result)
+    figures = {"envelope": _png(figure)}
+    if result2 is not None:
+        data["envelope_2d"] = result2.to_dict()
+        figure = Figure(figsize=(8, 6), layout="constrained")
+        plots.plot_envelope_2d(figure.add_subplot(), result2)
+        figures["envelope_2d"] = _png(figure)
+    write_atomic(out_dir / "envelope.json",
+                 (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())
+    written = [out_dir / "envelope.json"]
+    for name, png in figures.items():
+        write_atomic(out_dir / f"{name}.png", png)
+        written.append(out_dir / f"{name}.png")
+    print(f"wrote {', '.join(str(path) for path in written)}")
+    return EXIT_OK
+
+
+def _png(figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=130, bbox_inches="tight")
+    return buffer.getvalue()
+
+
 def render_figures(result) -> dict[str, bytes]:
     """The run's figures as PNG bytes (rendered off-screen, without pyplot)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from stuntsim import plots
 
-    def png(figure: Figure) -> bytes:
-        FigureCanvasAgg(figure)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=130, bbox_inches="tight")
-        return buffer.getvalue()
-
+    png = _png
     out = {}
     figure = Figure(figsize=(9, 9), layout="constrained")
     plots.plot_scene(figure.add_subplot(), result)

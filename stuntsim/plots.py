@@ -284,3 +284,56 @@ def plot_hazard_probabilities(ax: Axes, result: RiskResult) -> Axes:
            f"({result.samples} simulated takes)")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return ax
+
+
+def plot_envelope(ax: Axes, env) -> Axes:
+    """A hazard's probability against one planned value, with the target and the answer.
+
+    ``env`` is a :class:`stuntsim.envelope.EnvelopeResult`. The band is the 95 % interval
+    at each value (common random numbers: neighbouring values share their samples).
+    """
+    x = env.values * env.scale
+    floor = 0.1 / env.samples
+    p = np.maximum(env.probability, floor)
+    ax.fill_between(x, np.maximum(env.lower, floor), np.maximum(env.upper, floor),
+                    color="#c92a2a", alpha=0.2, lw=0, label="95 % interval")
+    ax.plot(x, p, "o-", color="#c92a2a", ms=4, label="estimate")
+    ax.axhline(env.target, color="k", ls="--", lw=1.2, label=f"target {env.target:g} per take")
+    if env.answer is not None:
+        ax.axvline(env.answer * env.scale, color="#2b8a3e", lw=2,
+                   label=f"answer ({env.direction} value, upper bound ≤ target): "
+                         f"{env.answer * env.scale:.3g} {env.unit}")
+    if env.point_crossing is not None:
+        ax.axvline(env.point_crossing * env.scale, color="#2b8a3e", ls=":", lw=1.5,
+                   label=f"point estimate crosses: {env.point_crossing * env.scale:.3g} "
+                         f"{env.unit}")
+    ax.set_yscale("log")
+    what = "any hazard" if env.hazard == "any" else env.hazard.replace("_", " ")
+    ax.set(xlabel=f"{env.param} [{env.unit or '-'}]",
+           ylabel=f"P({what}) per take", ylim=(floor / 2, 1.5),
+           title=f"Safe operating envelope: P({what}) against {env.param} "
+                 f"({env.samples} samples per value)")
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+
+
+def plot_envelope_2d(ax: Axes, env) -> Axes:
+    """The hazard's probability over two planned values, with the target's contour.
+
+    Colour: log10 of the point estimate; solid line: where the upper 95 % bound meets the
+    target (the safe side is where the bound is below it).
+    """
+    x = env.values_x * env.scale_x
+    y = env.values_y * env.scale_y
+    floor = 0.1 / env.samples
+    mesh = ax.pcolormesh(x, y, np.log10(np.maximum(env.probability, floor)), shading="nearest",
+                         cmap="Reds")
+    ax.figure.colorbar(mesh, ax=ax, label="log10 P per take (point estimate)")
+    if env.upper.min() < env.target < env.upper.max():
+        contour = ax.contour(x, y, env.upper, levels=[env.target], colors="k", linewidths=2)
+        ax.clabel(contour, fmt={env.target: f"upper 95 % = {env.target:g}"}, fontsize=7)
+    what = "any hazard" if env.hazard == "any" else env.hazard.replace("_", " ")
+    ax.set(xlabel=f"{env.param_x} [{env.unit_x or '-'}]",
+           ylabel=f"{env.param_y} [{env.unit_y or '-'}]",
+           title=f"P({what}) per take; black line: upper 95 % bound = target")
+    return ax

@@ -20,7 +20,7 @@ import numpy as np
 from stuntsim import __version__
 from stuntsim.risk.montecarlo import ANY, margin_quantiles
 from stuntsim.runner import RiskResult
-from stuntsim.units import display_unit
+from stuntsim.units import display_scale, display_unit
 
 QUANTILES = (0.001, 0.01, 0.05, 0.5, 0.95)
 
@@ -165,7 +165,7 @@ def failures_csv(result: RiskResult) -> str:
     header = ["sample", "hazard", "margin", "margin_unit", "object_hit", "impact_speed_kmh"]
     header += [f"{name} [{display_unit(dims.get(name, 'dimensionless'))}]" for name in names]
     writer.writerow(header)
-    scale = {name: _display_scale(dims.get(name, "dimensionless")) for name in names}
+    scale = {name: display_scale(dims.get(name, "dimensionless")) for name in names}
     for hazard_name, hazard in result.hazards.items():
         failed = np.flatnonzero(result.margins[hazard_name] < 0)
         for sample in failed:
@@ -189,15 +189,6 @@ def failures_csv(result: RiskResult) -> str:
                 + [f"{result.draws[name][sample] * scale[name]:.6g}" for name in names]
             )
     return out.getvalue()
-
-
-def _display_scale(dimension: str) -> float:
-    from stuntsim.units import to_si
-
-    unit = display_unit(dimension)
-    if unit in ("", "1", "-"):
-        return 1.0
-    return 1.0 / to_si(f"1 {unit}", dimension)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

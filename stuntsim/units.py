@@ -137,6 +137,13 @@ def display_unit(dimension: str) -> str:
     return _dimension(dimension).display_unit
 
 
+def display_scale(dimension: str) -> float:
+    """Factor from SI to the display unit: ``value_si * display_scale(d)`` is in
+    ``display_unit(d)`` (e.g. 3.6 for a speed in km/h, 180/π for an angle in degrees)."""
+    unit = display_unit(dimension)
+    return 1.0 / _factor_to_si(unit, dimension) if unit else 1.0
+
+
 def format_quantity(
     value_si: float, dimension: str, unit: str | None = None, *, digits: int = 3
 ) -> str:

@@ -58,3 +58,23 @@ __all__ = [
     "stream",
     "uniforms",
 ]
+
+# Rare events, randomised quasi-Monte Carlo and sensitivity.
+from stuntsim.risk.qmc import QMCResult, qmc_mean, qmc_probability
+from stuntsim.risk.sensitivity import (
+    SobolResult,
+    rank_correlation_screen,
+    sobol_indices,
+)
+from stuntsim.risk.subset import SubsetResult, subset_simulation
+
+__all__ += [
+    "QMCResult",
+    "SobolResult",
+    "SubsetResult",
+    "qmc_mean",
+    "qmc_probability",
+    "rank_correlation_screen",
+    "sobol_indices",
+    "subset_simulation",
+]
