@@ -30,8 +30,9 @@ level-j failure indicator at lag k) but treats the chains of a level as independ
 the levels as independent. Neither is true: the seeds of level j are correlated samples
 of level j − 1 (often from the same chain), so the chains of a level share ancestors and
 every level's estimate depends on the previous ones. The sum under-reports the spread
-over independent runs (by about 20–35 % on the problems of ``tests/test_subset.py``). It is
-kept as :attr:`SubsetResult.cov_independent_levels` for comparison.
+over independent runs: by 5–15 % with the adaptive conditional sampler and 5–47 % with
+modified Metropolis on the problems of ``tests/test_subset.py`` (``benchmarks/bench_subset.py``,
+400 seeds). It is kept as :attr:`SubsetResult.cov_independent_levels` for comparison.
 
 The reported :attr:`SubsetResult.cov` is the *ancestral-cluster* ("Eve") estimate used for
 sequential Monte Carlo samplers (Chan & Lai 2013; Lee & Whiteley 2018). Subset
