@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="where chunks run (default auto: a local process pool when the "
                      "run has several chunks)")
     run.add_argument("--workers", type=_positive_int, help="process-pool size")
+    run.add_argument("--method", choices=("mc", "qmc", "subset"), default="mc",
+                     help="crude Monte Carlo (default), randomised quasi-MC, or subset "
+                     "simulation for rare hazards")
+    run.add_argument("--hazard", help="with qmc/subset: the hazard to estimate "
+                     "(default: each in turn)")
     run.add_argument("--no-plots", action="store_true", help="write no figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_cmd_run)
@@ -65,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument("--seed", type=_non_negative_int, help="root seed")
     env.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
     env.set_defaults(handler=_cmd_envelope)
+
+    sens = sub.add_parser("sensitivity", help="which uncertain input drives a hazard "
+                          "(Sobol indices and a rank-correlation screen)")
+    sens.add_argument("scenario", type=Path)
+    sens.add_argument("--hazard", default="collision", help="hazard whose margin is explained")
+    sens.add_argument("--samples", type=_positive_int, default=512,
+                      help="base sample size n, a power of two; the model runs n·(d+2) times")
+    sens.add_argument("--seed", type=_non_negative_int, help="root seed")
+    sens.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
+    sens.set_defaults(handler=_cmd_sensitivity)
 
     validate = sub.add_parser("validate", help="check a scenario file and say what is wrong")
     validate.add_argument("scenario", type=Path)
@@ -137,6 +153,8 @@ def _cmd_run(args) -> int:
     except ScenarioError as err:
         return _error(str(err), EXIT_BAD_INPUT)
     out_dir = args.out or Path("out") / args.scenario.stem
+    if args.method != "mc":
+        return _run_estimator(args, resolved, out_dir)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StuntWarning)  # reported in the summary instead
@@ -159,6 +177,66 @@ def _cmd_run(args) -> int:
         write_atomic(target, data)
         written.append(target)
     print(f"\nwrote {', '.join(str(path) for path in written)}")
+    return EXIT_OK
+
+
+def _run_estimator(args, resolved, out_dir: Path) -> int:
+    """``run --method qmc|subset``: one hazard at a time (margins have different units)."""
+    from stuntsim import __version__
+    from stuntsim.car.dynamics import NumericalError
+    from stuntsim.car.model import CarModel
+    from stuntsim.report import write_atomic
+    from stuntsim.studies import rare_event
+
+    hazards = [args.hazard] if args.hazard else list(CarModel.hazards)
+    unknown = [name for name in hazards if name not in CarModel.hazards]
+    if unknown:
+        return _error(f"unknown hazard {unknown[0]!r}: one of {list(CarModel.hazards)}",
+                      EXIT_BAD_INPUT)
+    seed = resolved.scenario.seed if args.seed is None else args.seed
+    size = args.samples or (1000 if args.method == "subset" else 1024)
+    if args.method == "qmc" and size & (size - 1):
+        return _error(f"--samples must be a power of two for qmc, got {size}", EXIT_BAD_INPUT)
+    results = {}
+    print(f"{resolved.scenario.name}: {args.method}, seed {seed}")
+    print(f"{'hazard':<18} {'probability':>11}  {'95 % interval':<24} {'CoV':>6} "
+          f"{'evaluations':>11}")
+    for name in hazards:
+        try:
+            if args.method == "subset":
+                result = rare_event(resolved, name, method="subset", n_per_level=size,
+                                    seed=seed)
+            else:
+                result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed)
+        except NumericalError as err:
+            return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
+                          EXIT_NUMERICAL)
+        except ValueError as err:  # e.g. a hazard with no finite margin in this scenario
+            print(f"{name:<18} skipped: {err}")
+            continue
+        results[name] = result.to_dict()
+        probability = result.probability
+        if args.method == "subset":
+            cov = result.cov
+        else:
+            cov = result.std_error / probability if probability > 0 else math.inf
+        lo, hi = result.ci95
+        cov_text = f"{cov:.2f}" if math.isfinite(cov) else "n/a"
+        print(f"{name:<18} {probability:>11.3g}  [{lo:.3g}, {hi:.3g}]{'':<6} {cov_text:>6} "
+              f"{result.evaluations:>11}")
+    info = {
+        "scenario": resolved.scenario.name,
+        "scenario_file": resolved.source,
+        "scenario_sha256": resolved.sha256,
+        "stuntsim_version": __version__,
+        "method": args.method,
+        "seed": seed,
+        "model_evaluations": sum(r["evaluations"] for r in results.values()),
+        "hazards": results,
+    }
+    write_atomic(out_dir / "summary.json",
+                 (json.dumps(info, indent=2, allow_nan=False) + "\n").encode())
+    print(f"\nwrote {out_dir / 'summary.json'}")
     return EXIT_OK
 
 
@@ -210,6 +288,43 @@ def _cmd_envelope(args) -> int:
         write_atomic(out_dir / f"{name}.png", png)
         written.append(out_dir / f"{name}.png")
     print(f"wrote {', '.join(str(path) for path in written)}")
+    return EXIT_OK
+
+
+def _cmd_sensitivity(args) -> int:
+    from matplotlib.figure import Figure
+
+    from stuntsim import plots
+    from stuntsim.report import write_atomic
+    from stuntsim.scenario import ScenarioError, describe_path, load_scenario
+    from stuntsim.studies import sensitivity
+
+    try:
+        resolved = load_scenario(args.scenario)
+        if args.samples & (args.samples - 1):
+            raise ValueError(f"--samples must be a power of two, got {args.samples}")
+        result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed)
+    except (ScenarioError, ValueError) as err:
+        return _error(str(err), EXIT_BAD_INPUT)
+    labels = {name: describe_path(resolved.scenario, name) for name in result.names}
+    sobol = result.sobol
+    print(f"What drives {args.hazard} ({sobol.evaluations} runs, seed {result.seed}):")
+    print(f"{'input':<66} {'total':>6} {'first':>6} {'ρ':>6}")
+    for name in result.ranking():
+        i = result.names.index(name)
+        rho = result.screen[name][0]
+        print(f"{labels[name][:66]:<66} {sobol.total_order[i]:>6.2f} "
+              f"{sobol.first_order[i]:>6.2f} {rho:>6.2f}")
+    out_dir = args.out or Path("out") / args.scenario.stem
+    data = result.to_dict()
+    for name, entry in data["inputs"].items():
+        entry["description"] = labels[name]
+    figure = Figure(figsize=(9, 6), layout="constrained")
+    plots.plot_sensitivity(figure.add_subplot(), result, labels=labels)
+    write_atomic(out_dir / "sensitivity.json",
+                 (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())
+    write_atomic(out_dir / "sensitivity.png", _png(figure))
+    print(f"wrote {out_dir / 'sensitivity.json'}, {out_dir / 'sensitivity.png'}")
     return EXIT_OK
 
 

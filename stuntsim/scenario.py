@@ -52,6 +52,7 @@ __all__ = [
     "ResolvedScenario",
     "Scenario",
     "ScenarioError",
+    "describe_path",
     "load_scenario",
     "parse_scenario",
     "scenario_json_schema",
@@ -572,6 +573,44 @@ def numeric_leaves(scenario: BaseModel) -> dict[str, tuple[float, str]]:
         for key, value in vehicle.resolved().items():
             leaves[f"vehicle.{key}"] = (value, _dimension_of(fields[key]))
     return leaves
+
+
+def describe_path(scenario: BaseModel, path: str) -> str:
+    """A dotted path in plain words, from the schema's field descriptions.
+
+    ``street.surfaces.wet cobbles.mu`` → "wet cobbles: peak friction on this patch".
+    """
+    model: Any = type(scenario)
+    node: Any = scenario
+    label = ""
+    parts = path.split(".")
+    description = None
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return path
+        field = fields[part]
+        value = getattr(node, part, None) if node is not None else None
+        if isinstance(value, list) and index + 1 < len(parts):
+            named = [item for item in value if getattr(item, "name", None) == parts[index + 1]]
+            node = named[0] if named else None
+            label = parts[index + 1]
+            model = _model_in(field.annotation)
+            index += 2
+            continue
+        description = field.description
+        node = value
+        model = _model_in(field.annotation)
+        if isinstance(value, BaseModel) and isinstance(getattr(value, "name", None), str):
+            label = value.name
+        index += 1
+    if not description:
+        return path
+    lower_first = len(description) > 1 and not description[1].isupper()
+    text = description[0].lower() + description[1:] if lower_first else description
+    return f"{label}: {text}" if label else text
 
 
 def _dimension_of(field) -> str:

@@ -1,0 +1,162 @@
+"""Studies beyond a plain run: what drives a hazard (sensitivity) and rare events.
+
+These connect the generic estimators of :mod:`stuntsim.risk` (which see only arrays) to a
+scenario's model: the uncertain inputs become the columns of an array, and the model's
+margin for one hazard becomes the function the estimators evaluate, in batches of whole
+samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stuntsim.car.model import CarModel
+from stuntsim.risk.qmc import qmc_probability
+from stuntsim.risk.sensitivity import SobolResult, rank_correlation_screen, sobol_indices
+from stuntsim.risk.subset import subset_simulation
+from stuntsim.scenario import ResolvedScenario
+
+__all__ = ["SensitivityResult", "margin_function", "rare_event", "sensitivity"]
+
+BATCH = 8192  # samples per model call (the model's fast regime)
+
+
+def margin_function(resolved: ResolvedScenario, hazard: str):
+    """``f(values (m, d)) -> margins (m,)`` of one hazard, in SI, columns in the order of
+    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples."""
+    model = CarModel(resolved)
+    if hazard not in model.hazards:
+        raise ValueError(f"unknown hazard {hazard!r}: one of {list(model.hazards)}")
+    names = resolved.uncertain_names
+
+    def evaluate(values: np.ndarray) -> np.ndarray:
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        out = np.empty(values.shape[0])
+        for start in range(0, values.shape[0], BATCH):
+            part = values[start:start + BATCH]
+            draws = {name: part[:, j] for j, name in enumerate(names)}
+            out[start:start + part.shape[0]] = model.simulate(
+                draws, part.shape[0], first_sample=start
+            ).margins[hazard]
+        return out
+
+    return evaluate
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Sobol indices and a rank-correlation screen of each uncertain input on one margin."""
+
+    hazard: str
+    unit: str
+    names: list[str]
+    sobol: SobolResult
+    screen: dict[str, tuple[float, float]]  # name -> (Spearman ρ, p-value)
+    seed: int
+
+    def ranking(self) -> list[str]:
+        """Inputs from the most to the least influential (total-order index)."""
+        return [self.names[i] for i in np.argsort(-self.sobol.total_order)]
+
+    def to_dict(self) -> dict:
+        sobol = self.sobol
+        return {
+            "hazard": self.hazard,
+            "margin_unit": self.unit,
+            "evaluations": sobol.evaluations,
+            "seed": self.seed,
+            "inputs": {
+                name: {
+                    "first_order": float(sobol.first_order[i]),
+                    "first_order_ci95": [float(v) for v in sobol.first_order_ci[i]],
+                    "total_order": float(sobol.total_order[i]),
+                    "total_order_ci95": [float(v) for v in sobol.total_order_ci[i]],
+                    "spearman_rho": _finite(self.screen[name][0]),
+                    "spearman_p": _finite(self.screen[name][1]),
+                }
+                for i, name in enumerate(self.names)
+            },
+            "ranking": self.ranking(),
+        }
+
+
+def sensitivity(
+    resolved: ResolvedScenario, hazard: str, *, n: int = 512, seed: int | None = None,
+    bootstrap: int = 200,
+) -> SensitivityResult:
+    """First-order and total Sobol indices of each uncertain input on ``hazard``'s margin.
+
+    Saltelli design with ``n`` base points (a power of two): n (d + 2) model evaluations
+    (:func:`stuntsim.risk.sensitivity.sobol_indices`), plus a Spearman screen on the
+    A-matrix samples. Margins are clipped to their finite range (a hazard whose margin is
+    infinite in every sample, e.g. no people in the street, has nothing to explain).
+    """
+    names = resolved.uncertain_names
+    if not names:
+        raise ValueError("the scenario has no uncertain inputs to rank")
+    seed = resolved.scenario.seed if seed is None else int(seed)
+    evaluate = margin_function(resolved, hazard)
+    recorded: dict[str, np.ndarray] = {}
+
+    def model(values: np.ndarray) -> np.ndarray:
+        margins = evaluate(values)
+        finite = np.isfinite(margins)
+        if not finite.any():
+            raise ValueError(f"{hazard} has no finite margin in this scenario")
+        margins = np.where(finite, margins, margins[finite].max())
+        recorded["values"], recorded["margins"] = values[:n], margins[:n]
+        return margins
+
+    dists = [resolved.distributions[name] for name in names]
+    result = sobol_indices(model, dists, n=n, rng=np.random.default_rng(seed),
+                           bootstrap=bootstrap)
+    screen = rank_correlation_screen(
+        {name: recorded["values"][:, j] for j, name in enumerate(names)},
+        recorded["margins"],
+    )
+    unit = CarModel.hazards[hazard].unit
+    return SensitivityResult(hazard=hazard, unit=unit, names=list(names), sobol=result,
+                             screen=screen, seed=seed)
+
+
+def rare_event(
+    resolved: ResolvedScenario, hazard: str, *, method: str = "subset",
+    n_per_level: int = 1000, p0: float = 0.1, n_qmc: int = 1024, randomisations: int = 8,
+    seed: int | None = None,
+):
+    """P(hazard) by subset simulation (``method="subset"``) or randomised QMC (``"qmc"``).
+
+    The uncertain inputs are mapped to independent standard normals through their
+    distributions (x = F⁻¹(Φ(z)), :meth:`Distribution.from_standard_normal`), or to
+    uniforms for QMC (x = F⁻¹(u)). Returns the estimator's result object.
+    """
+    names = resolved.uncertain_names
+    if not names:
+        raise ValueError("the scenario has no uncertain inputs")
+    seed = resolved.scenario.seed if seed is None else int(seed)
+    dists = [resolved.distributions[name] for name in names]
+    evaluate = margin_function(resolved, hazard)
+    rng = np.random.default_rng(seed)
+    if method == "subset":
+        def limit_state(z: np.ndarray) -> np.ndarray:
+            values = np.column_stack(
+                [dist.from_standard_normal(z[:, j]) for j, dist in enumerate(dists)]
+            )
+            return evaluate(values)
+
+        return subset_simulation(limit_state, len(names), n_per_level=n_per_level, p0=p0,
+                                 rng=rng)
+    if method == "qmc":
+        def limit_state_u(u: np.ndarray) -> np.ndarray:
+            values = np.column_stack([dist.ppf(u[:, j]) for j, dist in enumerate(dists)])
+            return evaluate(values)
+
+        return qmc_probability(limit_state_u, len(names), n_qmc,
+                               randomisations=randomisations, rng=rng)
+    raise ValueError(f"unknown method {method!r}: 'subset' or 'qmc'")
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None

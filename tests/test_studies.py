@@ -1,0 +1,93 @@
+"""Sensitivity and rare-event studies wired to the car model (the estimators themselves are
+checked against known answers in test_subset.py and test_qmc_sensitivity.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import stuntsim
+from stuntsim.cli import main
+from stuntsim.scenario import parse_scenario, resolve
+from stuntsim.studies import rare_event, sensitivity
+
+ROOT = Path(__file__).resolve().parents[1]
+ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"
+
+
+def _rome_with_an_inert_input():
+    # simulation.near_miss only sets a plotting threshold: it cannot move any margin
+    text = ROME.read_text(encoding="utf-8") + (
+        "  simulation.near_miss:\n    dist: uniform\n    low: 0.1 m\n    high: 0.5 m\n"
+    )
+    return resolve(parse_scenario(text))
+
+
+def test_sobol_indices_rank_grip_above_an_input_the_model_ignores():
+    resolved = _rome_with_an_inert_input()
+    result = sensitivity(resolved, "collision", n=64, seed=2, bootstrap=50)
+    total = dict(zip(result.names, result.sobol.total_order, strict=True))
+    assert result.sobol.evaluations == 64 * (len(result.names) + 2)
+    # an input with no effect has a total index of exactly 0 in the Saltelli/Jansen
+    # estimator (f(A_B) = f(A) sample by sample)
+    assert total["simulation.near_miss"] == pytest.approx(0.0, abs=1e-12)
+    # the grip of the cobbles matters (the lateral limit √(μgR) depends on it)
+    assert total["street.surface.mu"] > 0.05
+    assert result.ranking()[-1] != "street.surface.mu"
+
+
+def test_cli_sensitivity_writes_json_and_figure(tmp_path, capsys):
+    code = main(["sensitivity", str(ROME), "--samples", "32", "--out", str(tmp_path)])
+    assert code == 0
+    data = json.loads((tmp_path / "sensitivity.json").read_text())
+    assert data["hazard"] == "collision"
+    assert "street.surface.mu" in data["inputs"]
+    assert data["inputs"]["street.surface.mu"]["description"]
+    assert (tmp_path / "sensitivity.png").read_bytes()[:4] == b"\x89PNG"
+    assert "What drives collision" in capsys.readouterr().out
+
+
+def test_cli_sensitivity_rejects_a_sample_size_that_is_not_a_power_of_two(tmp_path, capsys):
+    assert main(["sensitivity", str(ROME), "--samples", "100", "--out", str(tmp_path)]) == 2
+    assert "power of two" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_qmc_and_subset_agree_with_crude_monte_carlo_on_loss_of_control():
+    resolved = stuntsim.load_scenario(ROME)
+    mc = stuntsim.run(resolved, samples=2000, seed=9, keep_trajectories=0)
+    p_mc = mc.estimates["loss_of_control"]
+    qmc = rare_event(resolved, "loss_of_control", method="qmc", n_qmc=256,
+                     randomisations=4, seed=9)
+    subset = rare_event(resolved, "loss_of_control", method="subset", n_per_level=200,
+                        seed=9)
+    # each estimate's 95 % interval overlaps crude MC's (independent estimates of one p)
+    for lo, hi in (qmc.ci95, subset.ci95):
+        assert lo <= p_mc.ci95[1]
+        assert hi >= p_mc.ci95[0]
+    assert subset.evaluations >= 200
+    assert np.isfinite(subset.cov)
+
+
+def test_cli_run_with_qmc_reports_method_and_evaluations(tmp_path, capsys):
+    code = main(["run", str(ROME), "--method", "qmc", "--samples", "64", "--hazard",
+                 "collision", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["method"] == "qmc"
+    # 64 points × 8 randomisations (the default)
+    assert data["model_evaluations"] == 64 * 8
+    entry = data["hazards"]["collision"]
+    assert 0.0 <= entry["ci95"][0] <= entry["ci95"][1] <= 1.0
+    assert "collision" in capsys.readouterr().out
+
+
+def test_cli_run_rejects_an_unknown_hazard(tmp_path, capsys):
+    code = main(["run", str(ROME), "--method", "subset", "--hazard", "meteor",
+                 "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 2
+    assert "unknown hazard" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
