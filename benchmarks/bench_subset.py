@@ -2,6 +2,7 @@
 
     python benchmarks/bench_subset.py             # 400 seeds per configuration, ~30 s
     python benchmarks/bench_subset.py --seeds 100
+    python benchmarks/bench_subset.py --figure convergence.png   # MC vs subset figure
 
 For each reference problem (tests/test_subset.py; exact p from scipy.special.ndtr or the
 literature) and n_per_level = N, over independent seeds:
@@ -81,10 +82,35 @@ def study(g, exact, n_per_level, seeds, sampler="acs"):
     }
 
 
+def convergence_figure(path: str) -> None:
+    """Crude MC (300k samples) against subset simulation at several N, linear p = 1e-4."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from stuntsim.plots import plot_convergence
+
+    g, exact = PROBLEMS["linear β=3.719 (1e-4)"]
+    rng = np.random.default_rng(2001)
+    mc_failures = g(rng.standard_normal((300_000, 2))) <= 0
+    runs = [
+        subset_simulation(g, 2, n_per_level=n, rng=np.random.default_rng(seed))
+        for n in (200, 500, 1000, 2000, 5000) for seed in (1, 2)
+    ]
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    FigureCanvasAgg(figure)
+    plot_convergence(figure.add_subplot(), mc_failures, runs, exact=exact,
+                     label="g ≤ 0; linear, β = 3.719")
+    figure.savefig(path, dpi=130, bbox_inches="tight")
+    print(f"wrote {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=400)
+    parser.add_argument("--figure", help="write the MC-vs-subset convergence figure (PNG)")
     args = parser.parse_args()
+    if args.figure:
+        convergence_figure(args.figure)
     print(f"seeds per configuration: {args.seeds}; sampler aCS unless stated; p0 = 0.1\n")
     header = (
         f"{'problem':<30}{'N':>6}{'evals':>8}{'obs CoV':>14}{'reported':>10}"

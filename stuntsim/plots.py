@@ -372,3 +372,41 @@ def plot_sensitivity(ax: Axes, sens, *, labels: dict[str, str] | None = None,
            title=f"What drives {what}: Sobol indices ({sobol.evaluations} runs)")
     ax.legend(fontsize=8, loc="lower right")
     return ax
+
+
+def plot_convergence(ax: Axes, mc_failures: np.ndarray, subset_results, *,
+                     exact: float | None = None, label: str = "failure") -> Axes:
+    """An estimate against the model evaluations it cost: crude MC against subset simulation.
+
+    ``mc_failures`` is a boolean array of crude Monte Carlo outcomes in sample order; its
+    running estimate is drawn with its 95 % Wilson band. ``subset_results`` are
+    :class:`stuntsim.risk.subset.SubsetResult` objects (e.g. for several ``n_per_level``),
+    drawn at their evaluation counts with their 95 % intervals. ``exact``: the true value,
+    where one is known.
+    """
+    from stuntsim.risk.montecarlo import binomial_intervals
+
+    n = np.arange(1, mc_failures.size + 1)
+    k = np.cumsum(mc_failures)
+    shown = np.unique(np.geomspace(1, mc_failures.size, 400).astype(int)) - 1
+    lo, hi, _ = binomial_intervals(k[shown], n[shown])
+    p = k[shown] / n[shown]
+    floor = 0.1 / mc_failures.size
+    ax.fill_between(n[shown], np.maximum(lo, floor), np.maximum(hi, floor), color="#adb5bd",
+                    alpha=0.5, lw=0, label="crude Monte Carlo, 95 % interval")
+    ax.plot(n[shown], np.where(p > 0, p, np.nan), color="#495057", lw=1.2,
+            label="crude Monte Carlo, running estimate")
+    if subset_results:
+        evaluations = np.array([r.evaluations for r in subset_results])
+        estimate = np.array([r.probability for r in subset_results])
+        low = np.array([r.ci95[0] for r in subset_results])
+        high = np.array([r.ci95[1] for r in subset_results])
+        ax.errorbar(evaluations, estimate, yerr=[estimate - low, high - estimate], fmt="o",
+                    color="#c92a2a", capsize=3, label="subset simulation, 95 % interval")
+    if exact is not None:
+        ax.axhline(exact, color="k", ls="--", lw=1.2, label=f"exact {exact:.3g}")
+    ax.set(xscale="log", yscale="log", xlabel="Model evaluations",
+           ylabel=f"P({label})", ylim=(floor, 1.0),
+           title="Estimate against model evaluations: crude Monte Carlo vs subset simulation")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax

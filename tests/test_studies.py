@@ -91,3 +91,23 @@ def test_cli_run_rejects_an_unknown_hazard(tmp_path, capsys):
     assert code == 2
     assert "unknown hazard" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_convergence_figure_draws_mc_and_subset_estimates():
+    # linear limit state, exact p = Φ(−3.0) ≈ 1.35e-3 (scipy.special.ndtr)
+    from matplotlib.figure import Figure
+    from scipy.special import ndtr
+
+    from stuntsim.plots import plot_convergence
+    from stuntsim.risk.subset import subset_simulation
+
+    def g(u):
+        return 3.0 - (u[:, 0] + u[:, 1]) / np.sqrt(2.0)
+
+    mc = g(np.random.default_rng(1).standard_normal((20_000, 2))) <= 0
+    runs = [subset_simulation(g, 2, n_per_level=500, rng=np.random.default_rng(s))
+            for s in (1, 2)]
+    ax = Figure().add_subplot()
+    assert plot_convergence(ax, mc, runs, exact=float(ndtr(-3.0)), label="g ≤ 0") is ax
+    assert ax.get_xscale() == "log"
+    assert "evaluations" in ax.get_xlabel()
