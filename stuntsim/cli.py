@@ -343,25 +343,24 @@ def render_figures(result) -> dict[str, bytes]:
 
     from stuntsim import plots
 
-    png = _png
     out = {}
     figure = Figure(figsize=(9, 9), layout="constrained")
     plots.plot_scene(figure.add_subplot(), result)
-    out["scene"] = png(figure)
+    out["scene"] = _png(figure)
 
     figure = Figure(figsize=(8, 4.5), layout="constrained")
     plots.plot_clearance(figure.add_subplot(), result)
-    out["clearance"] = png(figure)
+    out["clearance"] = _png(figure)
 
     figure = Figure(figsize=(9, 8), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True)
     plots.plot_speed_profile(top, result)
     plots.plot_lateral_acceleration(bottom, result)
-    out["speed_and_grip"] = png(figure)
+    out["speed_and_grip"] = _png(figure)
 
     figure = Figure(figsize=(8, 4), layout="constrained")
     plots.plot_hazard_probabilities(figure.add_subplot(), result)
-    out["hazards"] = png(figure)
+    out["hazards"] = _png(figure)
     return out
 
 

@@ -78,7 +78,7 @@ class RiskResult:
     def outcome_labels(self) -> np.ndarray:
         """One word per sample for plots: the most serious thing that happened."""
         labels = np.full(self.samples, "safe", dtype=object)
-        near = self.street_near_miss()
+        near = self.near_miss()
         labels[near] = "near miss"
         order = ["loss_of_control", "rollover", "tripped_rollover", "collision",
                  "person_struck"]
@@ -86,7 +86,8 @@ class RiskResult:
             labels[self.margins[name] < 0] = name
         return labels
 
-    def street_near_miss(self) -> np.ndarray:
+    def near_miss(self) -> np.ndarray:
+        """Boolean (n,): no contact, but closer than the scenario's near-miss distance."""
         threshold = self.resolved.scenario.simulation.near_miss
         clearance = np.minimum(self.margins["collision"], self.margins["person_struck"])
         return (clearance >= 0) & (clearance < threshold)

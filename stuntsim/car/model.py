@@ -136,9 +136,6 @@ class Parameters:
     def array(self, path: str) -> np.ndarray:
         return np.broadcast_to(np.asarray(self(path), dtype=float), (self.n,))
 
-    def optional(self, path: str, default):
-        return self(path) if (path in self.draws or path in self.nominal) else default
-
 
 @dataclass
 class ChunkOutcome:
@@ -257,7 +254,6 @@ class CarModel:
         mu_flat = mu_table.ravel()
 
         # Driver
-        d = self.scenario.driver
         delay_steps = np.rint(p.array("driver.reaction_delay") / dt).astype(np.intp)
         ring = int(delay_steps.max()) + 1
         steer_buffer = np.zeros((ring, n))
@@ -280,11 +276,10 @@ class CarModel:
         # the drawn one: a surprise on the day is exactly what goes wrong), times how much
         # of it they use. Throttle and brakes stay inside the friction circle it defines.
         expected_mu = (
-            p.array("driver.expected_mu") if d.expected_mu is not None
+            p.array("driver.expected_mu") if self.scenario.driver.expected_mu is not None
             else np.full(n, self.resolved.nominal["street.surface.mu"])
         )
         grip_budget = p.array("driver.grip_use") * expected_mu * G
-        del d
 
         # Thresholds
         rollover_limit = quasi_static_rollover_threshold(
