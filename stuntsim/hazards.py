@@ -107,3 +107,68 @@ def stopping_distance(speed, reaction_time, deceleration):
     """Reaction plus braking distance d = v t_r + v² / (2 a) [m] (REFERENCES.md)."""
     speed = np.asarray(speed)
     return speed * np.asarray(reaction_time) + speed**2 / (2.0 * np.asarray(deceleration))
+
+
+# --------------------------------------------------------------------------------------
+# Harm: how bad each hazard would be, per sample (stuntsim.severity holds the relations)
+# --------------------------------------------------------------------------------------
+
+#: For each car hazard: who is hurt, and which relation turns the sample's facts into a
+#: probability of death and of serious injury. None: no relation (say so in the output).
+CAR_HARM_RELATIONS: dict[str, dict[str, str | None]] = {
+    "collision": {
+        "who": "car occupants (stunt driver)",
+        "fatality": "NHTSA frontal Δv curve (DOT HS 813 219), Δv = (1 + e)·normal speed",
+        "serious_injury": "NHTSA frontal MAIS3+ Δv curve (DOT HS 813 219)",
+    },
+    "person_struck": {
+        "who": "the person struck",
+        "fatality": "Rosén & Sander (2009) pedestrian fatality vs impact speed",
+        "serious_injury": "Tefft (2013) pedestrian AIS4+ vs impact speed",
+    },
+    "rollover": {
+        "who": "car occupants (belted)",
+        "fatality": None,
+        "serious_injury": "MAIS3+ per rollover, belted near side (NASS-CDS 1992–2004)",
+    },
+    "tripped_rollover": {
+        "who": "car occupants (belted)",
+        "fatality": None,
+        "serious_injury": "MAIS3+ per rollover, belted near side (NASS-CDS 1992–2004)",
+    },
+    "loss_of_control": {"who": "-", "fatality": None, "serious_injury": None},
+}
+
+
+def car_harm(margins: dict[str, np.ndarray], details: dict[str, np.ndarray]):
+    """Per-sample probabilities of death and of serious injury, for each car hazard.
+
+    Zero in samples where the hazard did not happen; NaN where no relation exists (see
+    :data:`CAR_HARM_RELATIONS`). A wall or a parked car is treated as a rigid barrier
+    (conservative for a parked car that moves when struck); a glancing impact's Δv uses the
+    normal component of the impact velocity.
+
+    Returns
+    -------
+    dict hazard -> {"fatality": (n,), "serious_injury": (n,)}
+    """
+    from stuntsim import severity
+
+    out = {}
+    for name, values in margins.items():
+        happened = values < 0
+        fatal = np.full(values.shape, np.nan)
+        serious = np.full(values.shape, np.nan)
+        if name == "collision":
+            normal = np.nan_to_num(details["collision_normal_speed"], nan=0.0)
+            delta_v = severity.delta_v_rigid_barrier(np.maximum(normal, 0.0))
+            fatal = np.where(happened, severity.occupant_fatality_frontal(delta_v), 0.0)
+            serious = np.where(happened, severity.occupant_mais3_frontal(delta_v), 0.0)
+        elif name == "person_struck":
+            speed = np.nan_to_num(details["person_speed"], nan=0.0)
+            fatal = np.where(happened, severity.pedestrian_fatality_rosen_sander(speed), 0.0)
+            serious = np.where(happened, severity.pedestrian_tefft(speed)["serious"], 0.0)
+        elif name in ("rollover", "tripped_rollover"):
+            serious = np.where(happened, severity.rollover_serious_injury(), 0.0)
+        out[name] = {"fatality": fatal, "serious_injury": serious}
+    return out

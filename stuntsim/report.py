@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from stuntsim import __version__
-from stuntsim.risk.montecarlo import ANY, margin_quantiles
+from stuntsim.hazards import CAR_HARM_RELATIONS, car_harm
+from stuntsim.risk.montecarlo import ANY, bounded_mean, margin_quantiles
 from stuntsim.runner import RiskResult
+from stuntsim.severity import DEFAULT_MATRIX, over_takes
 from stuntsim.units import display_scale, display_unit
 
 QUANTILES = (0.001, 0.01, 0.05, 0.5, 0.95)
@@ -46,6 +48,24 @@ def summary(result: RiskResult) -> dict[str, Any]:
         entry.update(_hazard_details(result, name))
         hazards[name] = entry
     any_hazard = result.estimates[ANY].to_dict()
+    takes = resolved.scenario.takes
+    harm = car_harm(result.margins, result.details)
+    matrix = {}
+    for name, entry in hazards.items():
+        estimate = result.estimates[name]
+        p_all, (lo_all, hi_all) = over_takes(estimate.probability, estimate.ci95, takes)
+        entry["over_takes"] = {"takes": takes, "probability": float(p_all),
+                               "ci95": [float(lo_all), float(hi_all)]}
+        entry["harm"] = _harm_entry(name, harm[name])
+        matrix[name] = _matrix_cell(estimate, harm[name], result.margins[name] < 0,
+                                    _credible_worst(name, result))
+    any_hazard["over_takes"] = dict(zip(
+        ("probability", "ci95"),
+        (lambda p, ci: (float(p), [float(ci[0]), float(ci[1])]))(
+            *over_takes(result.estimates[ANY].probability, result.estimates[ANY].ci95, takes)
+        ),
+        strict=True,
+    )) | {"takes": takes}
     return {
         "scenario": result.name,
         "scenario_file": resolved.source,
@@ -57,6 +77,13 @@ def summary(result: RiskResult) -> dict[str, Any]:
         "model_evaluations": result.samples,
         "hazards": hazards,
         "any_hazard": any_hazard,
+        "risk_matrix": {
+            "scale": "5 × 5: likelihood per take (1 very unlikely < 1e-4 … 5 very likely ≥ 0.1, "
+                     "one per decade) × severity (1 negligible … 5 fatal: the worst outcome "
+                     "with ≥ 1 % probability given the hazard); score = product; bands low "
+                     "1–4, medium 5–9, high 10–15, very high 16–25 (stuntsim convention)",
+            "hazards": matrix,
+        },
         "warnings": list(result.warnings),
         "parameters": {
             "nominal": {key: value for key, value in sorted(resolved.nominal.items())},
@@ -66,6 +93,70 @@ def summary(result: RiskResult) -> dict[str, Any]:
             },
         },
     }
+
+
+def _harm_entry(name: str, harm: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Expected harm per take (probability of death / serious injury) with its interval."""
+    relations = CAR_HARM_RELATIONS[name]
+    entry: dict[str, Any] = {"who": relations["who"]}
+    for outcome in ("fatality", "serious_injury"):
+        values = harm[outcome]
+        if relations[outcome] is None or np.isnan(values).all():
+            entry[outcome] = {"expected_per_take": None, "relation": None}
+            continue
+        mean, (lo, hi) = bounded_mean(values)
+        entry[outcome] = {"expected_per_take": mean, "ci95": [lo, hi],
+                          "relation": relations[outcome]}
+    return entry
+
+
+def _credible_worst(name: str, result: RiskResult) -> dict[str, float] | None:
+    """For a hazard that never happened: the harm if it had, at the car's speed when it came
+    closest (95th percentile over the samples) — so a person who was never struck is still
+    rated by how fast the car passed them."""
+    if name != "person_struck":
+        return None
+    speeds = result.details["person_closest_speed"]
+    speeds = speeds[np.isfinite(speeds)]
+    if speeds.size == 0:
+        return None
+    from stuntsim import severity
+
+    speed = float(np.quantile(speeds, 0.95))
+    return {"fatality": float(severity.pedestrian_fatality_rosen_sander(speed)),
+            "serious_injury": float(severity.pedestrian_tefft(speed)["serious"]),
+            "speed_kmh": speed * 3.6}
+
+
+def _matrix_cell(estimate, harm: dict[str, np.ndarray], happened: np.ndarray,
+                 if_it_happened: dict[str, float] | None = None) -> dict:
+    """Likelihood × severity cell of one hazard (severity from harm given the hazard)."""
+    likelihood = int(DEFAULT_MATRIX.likelihood(estimate.ci95[1]))
+    cell: dict[str, Any] = {"likelihood": likelihood,
+                            "likelihood_basis": "upper 95 % bound per take"}
+    conditional = {}
+    for outcome in ("fatality", "serious_injury"):
+        values = harm[outcome]
+        if np.isnan(values).all():
+            continue
+        conditional[outcome] = float(values[happened].mean()) if happened.any() else 0.0
+    if not conditional:
+        cell.update({"severity": None, "score": None, "band": "not rated (no harm relation)"})
+        return cell
+    if not happened.any():
+        if if_it_happened is None:
+            cell.update({"severity": None, "score": None,
+                         "band": "not rated (the hazard never happened in this run)"})
+            return cell
+        conditional = {key: if_it_happened[key] for key in ("fatality", "serious_injury")}
+        cell["severity_basis"] = (f"if it happened at the car's speed when closest "
+                                  f"(95th percentile, {if_it_happened['speed_kmh']:.0f} km/h)")
+    severity = int(DEFAULT_MATRIX.severity(p_fatal=conditional.get("fatality", 0.0),
+                                           p_major=conditional.get("serious_injury", 0.0)))
+    score, band = DEFAULT_MATRIX.rating(np.int64(likelihood), np.int64(severity))
+    cell.update({"severity": severity, "score": int(score), "band": str(band),
+                 "given_hazard": conditional})
+    return cell
 
 
 def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
@@ -151,6 +242,24 @@ def format_table(result: RiskResult) -> str:
                 f"  {name}: {hits}; impact speed median {speed['median']:.0f} km/h, "
                 f"max {speed['max']:.0f} km/h"
             )
+    lines.append("")
+    lines.append(f"{'hazard':<18} {'risk matrix (L × S)':<24} {'fatality / take':>16}  "
+                 f"{'serious injury / take':>22}")
+    for name, entry in info["hazards"].items():
+        cell = info["risk_matrix"]["hazards"][name]
+        rating = (f"{cell['likelihood']} × {cell['severity']} = {cell['score']} "
+                  f"{cell['band']}" if cell["score"] is not None else "not rated")
+        harm = entry["harm"]
+        texts = []
+        for outcome in ("fatality", "serious_injury"):
+            value = harm[outcome]["expected_per_take"]
+            texts.append("no relation" if value is None else f"{value:.2g}")
+        lines.append(f"{name:<18} {rating:<24} {texts[0]:>16}  {texts[1]:>22}")
+    takes = info["any_hazard"]["over_takes"]
+    if takes["takes"] > 1:
+        lo, hi = takes["ci95"]
+        lines.append(f"over {takes['takes']} takes: P(any hazard) = "
+                     f"{takes['probability']:.3g} [{lo:.3g}, {hi:.3g}]")
     for note in result.warnings:
         lines.append(f"warning: {note}")
     return "\n".join(lines)

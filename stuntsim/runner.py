@@ -27,7 +27,8 @@ __all__ = ["RiskResult", "StuntWarning", "run"]
 
 DETAIL_FIELDS = (
     "collision_object", "collision_time", "collision_speed", "collision_normal_speed",
-    "collision_angle", "person_index", "person_time", "person_speed", "kerb_slide_speed",
+    "collision_angle", "person_index", "person_time", "person_speed", "person_closest_speed",
+    "kerb_slide_speed",
     "max_speed", "max_lateral_acceleration", "completed",
 )
 

@@ -525,6 +525,10 @@ class CarScenario(Strict):
     description: str = ""
     samples: int = Field(ge=1, le=100_000_000, description="Default Monte Carlo sample count")
     seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of all random draws")
+    takes: int = Field(
+        1, ge=1, le=10_000,
+        description="Planned takes, rehearsals included (risk over the shoot: 1 − (1 − p)^N)",
+    )
     vehicle: Vehicle
     street: Street
     maneuver: Maneuver

@@ -149,7 +149,8 @@ class ChunkOutcome:
     collision_angle: np.ndarray  # [rad] 0 grazing … π/2 head-on
     person_index: np.ndarray
     person_time: np.ndarray
-    person_speed: np.ndarray  # [m/s]
+    person_speed: np.ndarray  # [m/s] at the strike (NaN: none)
+    person_closest_speed: np.ndarray  # [m/s] when the car came closest to a person
     kerb_slide_speed: np.ndarray  # [m/s] largest sideways speed into a kerb
     max_speed: np.ndarray
     max_lateral_acceleration: np.ndarray
@@ -319,6 +320,7 @@ class CarModel:
         person_index = np.full(n, -1)
         person_time = np.full(n, np.nan)
         person_speed = np.full(n, np.nan)
+        person_closest_speed = np.full(n, np.nan)
         active = np.ones(n, dtype=bool)
         completed = np.zeros(n, dtype=bool)
         recorded: dict[str, list[np.ndarray]] = {} if record else None
@@ -406,6 +408,7 @@ class CarModel:
                 min_person = np.where(person_closer, pdist, min_person)
                 struck = active & (pdist <= 0.0)
                 person_index = np.where(struck | person_closer, pindex, person_index)
+                person_closest_speed = np.where(person_closer, speed, person_closest_speed)
                 person_time = np.where(struck, t_now, person_time)
                 person_speed = np.where(struck, speed, person_speed)
             else:
@@ -477,6 +480,7 @@ class CarModel:
             person_index=person_index,
             person_time=person_time,
             person_speed=person_speed,
+            person_closest_speed=person_closest_speed,
             kerb_slide_speed=kerb_slide,
             max_speed=max_speed,
             max_lateral_acceleration=max_ay,

@@ -30,6 +30,7 @@ __all__ = [
     "ProbabilityEstimate",
     "binomial_interval",
     "binomial_intervals",
+    "bounded_mean",
     "estimate_probability",
     "margin_quantiles",
 ]
@@ -142,6 +143,38 @@ def margin_quantiles(
         raise ValueError(f"quantile levels must be in [0, 1], got {qs}")
     values = np.quantile(margins, qs)
     return {f"q{q:g}": float(v) for q, v in zip(qs, values, strict=True)}
+
+
+def bounded_mean(values: np.typing.ArrayLike, confidence: float = 0.95):
+    """Mean of a per-sample quantity in [0, 1] (e.g. a probability of death) and an interval.
+
+    Most samples are 0 (the hazard did not happen). With k non-zero samples out of n:
+
+    * k = 0: [0, Clopper–Pearson upper bound of 0/n] — the harm cannot exceed the
+      probability that the hazard happens, which is bounded so;
+    * k < 30: [lo_p · min h, hi_p · max h] over the non-zero h, with (lo_p, hi_p) the
+      interval of k/n: conservative, since E[h] = P(h > 0) · E[h | h > 0];
+    * k ≥ 30: the normal approximation mean ± z·sd/√n, clipped to [0, 1].
+
+    Returns
+    -------
+    (mean, (lo, hi))
+    """
+    h = _check_margins(values, "values")
+    if np.any((h < 0) | (h > 1)):
+        raise ValueError("values must be in [0, 1]")
+    n = h.size
+    nonzero = h[h > 0]
+    k = nonzero.size
+    mean = float(h.mean())
+    lo_p, hi_p = binomial_interval(k, n, confidence)
+    if k == 0:
+        return mean, (0.0, hi_p)
+    if k < 30:
+        return mean, (lo_p * float(nonzero.min()), min(1.0, hi_p * float(nonzero.max())))
+    z = float(sc.ndtri(0.5 + confidence / 2.0))
+    half = z * float(h.std(ddof=1)) / math.sqrt(n)
+    return mean, (max(0.0, mean - half), min(1.0, mean + half))
 
 
 class MarginAccumulator:
