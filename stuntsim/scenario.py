@@ -745,9 +745,38 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     return resolve(scenario, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
 
 
+class _StrictSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the
+    last one silently: a scenario must not say two things about one field)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _safe_load_strict(text: str) -> Any:
+    """``yaml.safe_load`` (no Python tags, only plain data) that also refuses duplicate keys."""
+    loader = _StrictSafeLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def parse_scenario(text: str, *, source: str = "<string>") -> CarScenario:
     try:
-        data = yaml.safe_load(text)
+        data = _safe_load_strict(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

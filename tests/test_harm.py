@@ -56,8 +56,9 @@ def test_harm_is_zero_where_nothing_happened_and_follows_the_relations():
 
 @pytest.fixture(scope="module")
 def rome_ten_takes():
-    text = ROME.read_text(encoding="utf-8").replace("seed: 20201123\n",
-                                                    "seed: 20201123\ntakes: 10\n")
+    text = ROME.read_text(encoding="utf-8")
+    assert "\ntakes: 5 " in text
+    text = text.replace("\ntakes: 5 ", "\ntakes: 10 ")
     resolved = resolve(parse_scenario(text))
     result = stuntsim.run(resolved, samples=800, seed=3, executor="serial",
                           keep_trajectories=0)

@@ -127,8 +127,10 @@ def test_empty_street_is_an_error(tmp_path):
         (bytes(range(256)) * 4, "not a text file"),
         (b"kind: train\n", "kind"),
         (b"42\n", "mapping"),
+        (b"kind: car\nname: a\nname: b\n", "given twice"),
     ],
-    ids=["empty", "list", "malformed", "python-tag", "binary", "unknown-kind", "scalar"],
+    ids=["empty", "list", "malformed", "python-tag", "binary", "unknown-kind", "scalar",
+         "duplicate-key"],
 )
 def test_unusable_files_give_one_line_errors(tmp_path, content, words):
     path = tmp_path / "scenario.yaml"
