@@ -6,7 +6,7 @@ centred on the nominal value unless it gives its own location (DESIGN.md, princi
 
 Quantities may carry units (``"40 km/h"``, ``"2.97 m"``); they are converted to SI here, by
 :mod:`stuntsim.units`, and nowhere else. Bare numbers are SI. YAML is read with
-``yaml.safe_load`` only.
+``yaml.SafeLoader`` only (plain data, no Python tags), and a key given twice is an error.
 
 This module is data and validation: it imports no model.
 """
