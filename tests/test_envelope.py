@@ -94,3 +94,16 @@ def test_cli_envelope_bad_input_exits_2(tmp_path, capsys, extra):
     assert code == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_rome_entry_speed_curve_is_monotone_on_common_random_numbers():
+    # the issue's example parameter: braking from a faster entry into the same 18 km/h
+    # corner plan needs more of the cobbles' grip, so the risk cannot fall with speed
+    resolved = stuntsim.load_scenario(ROME)
+    env = envelope(resolved, "maneuver.entry_speed", np.arange(40.0, 66.0, 5.0) / 3.6,
+                   target=0.2, samples=400, seed=4)
+    assert np.all(np.diff(env.probability) >= 0)
+    assert env.answer is not None
+    assert 40.0 < env.answer * env.scale < 65.0
+    assert not env.notes  # no "not monotone" warning
