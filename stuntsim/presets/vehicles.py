@@ -54,12 +54,14 @@ FIAT_500_NUOVA: dict[str, PresetValue] = {
     ),
     "cornering_stiffness_front": PresetValue(
         20_000.0,
-        "125 R12 tyres (fiat500club.org.uk); ≈ 9/rad × static axle load: assumption",
+        "125 R12 tyres (fiat500club.org.uk); ≈ 8.2/rad × the 2.4 kN static front axle "
+        "load: assumption",
         True,
     ),
     "cornering_stiffness_rear": PresetValue(
         28_000.0,
-        "125 R12 tyres; ≈ 8/rad × static axle load (load sensitivity): assumption",
+        "125 R12 tyres; ≈ 7.7/rad × the 3.6 kN static rear axle load (tyre load "
+        "sensitivity: less per newton on the heavier axle): assumption",
         True,
     ),
     "max_steer": PresetValue(math.radians(35.0), "road-wheel lock 35°: assumption", True),
