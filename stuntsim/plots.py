@@ -1,7 +1,7 @@
 """One function per figure: each takes a matplotlib Axes, draws, and returns it.
 
 Plots read a :class:`~stuntsim.runner.RiskResult`; they never run a simulation, never call
-``plt.show()`` and never save files (the CLI and notebooks do).
+pyplot's show and never save files (the CLI and notebooks do).
 """
 
 from __future__ import annotations
