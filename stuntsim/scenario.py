@@ -650,6 +650,9 @@ def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, float, str]]:
 class ResolvedScenario:
     """A validated scenario with its parameters flattened and its distributions built.
 
+    The validated pydantic model is ``scenario`` (quantities already SI floats); its fields
+    also read through directly (``resolved.maneuver.entry_speed``).
+
     ``nominal`` maps every numeric dotted path to its SI value; ``distributions`` maps the
     uncertain paths to :class:`~stuntsim.risk.distributions.Distribution` objects;
     ``dimensions`` gives each path's physical dimension (for display units).
@@ -661,6 +664,12 @@ class ResolvedScenario:
     distributions: dict[str, Distribution]
     source: str
     sha256: str
+
+    def __getattr__(self, name: str):
+        # The validated model's fields read through: resolved.vehicle, resolved.street, …
+        if name.startswith("__") or name == "scenario":
+            raise AttributeError(name)
+        return getattr(self.scenario, name)
 
     @property
     def uncertain_names(self) -> list[str]:

@@ -144,3 +144,11 @@ def test_unusable_files_give_one_line_errors(tmp_path, content, words):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError, match="no such file"):
         stuntsim.load_scenario(tmp_path / "nope.yaml")
+
+
+def test_resolved_scenario_reads_through_to_the_validated_model():
+    resolved = stuntsim.load_scenario(ROME)
+    assert resolved.maneuver.entry_speed == resolved.scenario.maneuver.entry_speed
+    assert resolved.kind == "car"
+    with pytest.raises(AttributeError):
+        _ = resolved.no_such_field
