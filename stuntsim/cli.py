@@ -82,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
     sens.set_defaults(handler=_cmd_sensitivity)
 
+    cmp_ = sub.add_parser("compare", help="a baseline and its variants on common random "
+                          "numbers: does a mitigation really help?")
+    cmp_.add_argument("scenarios", type=Path, nargs="+", help="BASE.yaml VARIANT.yaml [...]")
+    cmp_.add_argument("--samples", type=_positive_int, help="samples per variant")
+    cmp_.add_argument("--seed", type=_non_negative_int, help="root seed (shared)")
+    cmp_.add_argument("--out", type=Path, help="output folder (default: out/<baseline>)")
+    cmp_.set_defaults(handler=_cmd_compare)
+
     validate = sub.add_parser("validate", help="check a scenario file and say what is wrong")
     validate.add_argument("scenario", type=Path)
     validate.set_defaults(handler=_cmd_validate)
@@ -237,6 +245,34 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
     write_atomic(out_dir / "summary.json",
                  (json.dumps(info, indent=2, allow_nan=False) + "\n").encode())
     print(f"\nwrote {out_dir / 'summary.json'}")
+    return EXIT_OK
+
+
+def _cmd_compare(args) -> int:
+    from matplotlib.figure import Figure
+
+    from stuntsim import plots
+    from stuntsim.compare import compare
+    from stuntsim.report import write_atomic
+    from stuntsim.scenario import ScenarioError, load_scenario
+
+    if len(args.scenarios) < 2:
+        return _error("compare needs a baseline and at least one variant file",
+                      EXIT_BAD_INPUT)
+    try:
+        variants = [load_scenario(path) for path in args.scenarios]
+    except ScenarioError as err:
+        return _error(str(err), EXIT_BAD_INPUT)
+    names = [path.stem for path in args.scenarios]
+    result = compare(variants, names=names, samples=args.samples, seed=args.seed)
+    print(result.table())
+    out_dir = args.out or Path("out") / args.scenarios[0].stem
+    figure = Figure(figsize=(9, 1.2 + 0.6 * len(names)), layout="constrained")
+    plots.plot_comparison(figure.add_subplot(), result)
+    write_atomic(out_dir / "comparison.json",
+                 (json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n").encode())
+    write_atomic(out_dir / "comparison.png", _png(figure))
+    print(f"\nwrote {out_dir / 'comparison.json'}, {out_dir / 'comparison.png'}")
     return EXIT_OK
 
 

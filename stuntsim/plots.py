@@ -410,3 +410,31 @@ def plot_convergence(ax: Axes, mc_failures: np.ndarray, subset_results, *,
            title="Estimate against model evaluations: crude Monte Carlo vs subset simulation")
     ax.legend(fontsize=8, loc="upper right")
     return ax
+
+
+def plot_comparison(ax: Axes, comparison, *, hazard: str = "any") -> Axes:
+    """Each variant's probability of one hazard with its 95 % interval, and the paired
+    difference from the baseline (common random numbers) written beside it."""
+    names = comparison.names
+    estimates = [e[hazard] for e in comparison.estimates]
+    y = np.arange(len(names))[::-1]
+    p = np.array([e.probability for e in estimates])
+    lo = np.array([e.ci95[0] for e in estimates])
+    hi = np.array([e.ci95[1] for e in estimates])
+    colours = ["#495057"] + ["#2b8a3e" if d[hazard].ci95[1] < 0 else
+                             "#c92a2a" if d[hazard].ci95[0] > 0 else "#868e96"
+                             for d in comparison.differences]
+    for yi, pi, low, high, colour in zip(y, p, lo, hi, colours, strict=True):
+        ax.errorbar(pi, yi, xerr=[[pi - low], [high - pi]], fmt="o", color=colour, capsize=4)
+    for i, yi in enumerate(y[1:]):
+        d = comparison.differences[i][hazard]
+        ax.annotate(f"Δ = {d.difference:+.3g} [{d.ci95[0]:+.3g}, {d.ci95[1]:+.3g}]",
+                    (hi[i + 1], yi), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8, color=colours[i + 1])
+    ax.set_yticks(y, [f"{n} (baseline)" if i == 0 else n for i, n in enumerate(names)])
+    what = "any hazard" if hazard == "any" else hazard.replace("_", " ")
+    ax.set(xlabel=f"P({what}) per take, 95 % interval", xlim=(0, min(1.0, hi.max() * 1.6)),
+           ylim=(-0.6, len(names) - 0.4),
+           title=f"Mitigations on common random numbers ({comparison.samples} takes each): "
+                 f"green = significantly safer, red = worse")
+    return ax
