@@ -6,22 +6,25 @@ The train follows a target speed that changes at planned events (a position pass
 time reached). The driver/traction control is modelled as a jerk-limited tracking law,
 one step per time step for all samples at once:
 
-(M1)  e = v_target − v                                      speed error [m/s]
-(M2)  a_want = sign(e) · min(a_lim, √(2 j |e|), |e| / dt)   a_lim = accel_max if e > 0
-                                                             else decel_max
+(M1)  e = v_target − v                                     speed error [m/s]
+(M2)  a_want = sign(e) · min(a_lim, √((j dt/2)² + 2 j E) − j dt/2),
+      E = max(|e| − sign(e) a_k dt/2, 0)                    a_lim = accel_max if e > 0
+                                                            else decel_max
 (M3)  a_{k+1} = a_k + clip(a_want − a_k, −j dt, +j dt)      jerk limit j = jerk_max
 (M4)  v_{k+1} = max(v_k + ½ (a_k + a_{k+1}) dt, 0)          trapezoidal integration
 (M5)  s_{k+1} = s_k + ½ (v_k + v_{k+1}) dt
 
-√(2 j |e|) in (M2) is the acceleration from which a ramp to zero at the jerk limit
-changes the speed by exactly |e| (a²/(2 j) = |e|), so the speed arrives at the target
-with zero acceleration instead of overshooting; |e|/dt stops a single step from
-overshooting near the target. This is the standard time-optimal bang–bang approach in
-the acceleration/jerk phase plane, made discrete; it is a model of a driver's smooth
-speed control, not of traction physics (no adhesion, power or gradient resistance:
-the train is assumed able to follow its plan — state so in a scenario).
-Acceleration and jerk hold exactly to their limits by construction ((M2)–(M3));
-the speed can overshoot the target by O(j dt²), removed within a few steps.
+(M2) is the largest next acceleration a' from which the step itself, ½ (a_k + a') dt,
+plus a ramp back to zero at the jerk limit, a'²/(2 j) (exact for the trapezoidal rule),
+changes the speed by no more than |e|: the speed arrives at the target with zero
+acceleration instead of overshooting. This is the time-optimal bang–bang law in the
+acceleration/jerk phase plane (continuous form a = √(2 j |e|)), made discrete; it models
+a driver's smooth speed control, not traction physics (no adhesion, power or gradient
+resistance: the train is assumed able to follow its plan — say so in a scenario).
+Acceleration and jerk hold exactly to their limits by construction ((M2)–(M3)); the
+speed overshoots the target by < 1 mm/s at dt = 0.05 s for train-like limits. Closed
+forms it reproduces: a change Δv at a_max takes Δv/a_max + a_max/j; a stop from v at
+deceleration d covers v²/(2 d) + v d/(2 j).
 
 Lateral acceleration on a canted curve
 --------------------------------------
@@ -57,6 +60,7 @@ __all__ = [
     "TrainMotion",
     "cant_deficiency",
     "lateral_acceleration_in_track_plane",
+    "roof_lateral_acceleration",
     "simulate_train",
     "uncompensated_lateral_acceleration",
 ]
@@ -112,6 +116,25 @@ def lateral_acceleration_in_track_plane(
     cos_phi = np.sqrt(1.0 - sin_phi**2)
     v = np.asarray(v, dtype=float)
     return v**2 / np.asarray(radius, dtype=float) * cos_phi - GRAVITY * sin_phi
+
+
+def roof_lateral_acceleration(track: Track, s, v):
+    r"""Signed uncompensated lateral acceleration along a run, positive to the left [m/s²].
+
+    hand · a_u (L1) with the radius and cant of the track at each position: in a
+    left-hand curve above the equilibrium speed the roof must push the performer to the
+    left (toward the centre), so a d'Alembert force acts to the right on them
+    (:func:`stuntsim.train.performer.inertial_force` takes this as ``a_lat``).
+
+    Parameters
+    ----------
+    track : Track
+    s : array_like  Positions [m], e.g. ``TrainMotion.s`` ``(n, T)``.
+    v : array_like  Speeds [m/s], same shape.
+    """
+    state = track.at(s)
+    a_u = uncompensated_lateral_acceleration(v, state.radius, state.cant, track.rail_head_spacing)
+    return state.hand * a_u
 
 
 # --------------------------------------------------------------------------- speed plan
@@ -232,6 +255,7 @@ def simulate_train(
     a_out = np.empty_like(s_out)
     fired = [np.zeros(shape, dtype=bool) for _ in events]
     jerk_step = jerk_max * dt
+    half_jerk_step = 0.5 * jerk_step
 
     for k in range(n_steps + 1):
         for i, event in enumerate(events):
@@ -243,9 +267,12 @@ def simulate_train(
         if k == n_steps:
             break
         error = target - v_now  # (M1)
+        direction = np.sign(error)
         limit = np.where(error > 0, accel_max, decel_max)
-        wanted = np.sign(error) * np.minimum(  # (M2)
-            np.minimum(limit, np.sqrt(2.0 * jerk_max * np.abs(error))), np.abs(error) / dt
+        # speed still to gain after this step's share of the current acceleration
+        room = np.maximum(np.abs(error) - 0.5 * direction * a_now * dt, 0.0)
+        wanted = direction * np.minimum(  # (M2)
+            limit, np.sqrt(half_jerk_step**2 + 2.0 * jerk_max * room) - half_jerk_step
         )
         a_next = a_now + np.clip(wanted - a_now, -jerk_step, jerk_step)  # (M3)
         v_next = np.maximum(v_now + 0.5 * (a_now + a_next) * dt, 0.0)  # (M4)

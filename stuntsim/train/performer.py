@@ -73,6 +73,7 @@ __all__ = [
     "STANDING",
     "DemandForce",
     "Posture",
+    "PostureArrays",
     "PostureChange",
     "PosturePlan",
     "capacity_force",
@@ -124,6 +125,8 @@ POSTURES: tuple[Posture, ...] = (STANDING, CROUCHING, PRONE)
 
 
 class PostureArrays(NamedTuple):
+    """Posture properties as arrays (fields as in :class:`Posture`)."""
+
     height: np.ndarray
     drag_area: np.ndarray
     cp_height: np.ndarray
