@@ -84,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
 
     cmp_ = sub.add_parser("compare", help="a baseline and its variants on common random "
                           "numbers: does a mitigation really help?")
-    cmp_.add_argument("scenarios", type=Path, nargs="+", help="BASE.yaml VARIANT.yaml [...]")
+    cmp_.add_argument("scenarios", type=Path, nargs="+",
+                      help="BASE.yaml [VARIANT.yaml ...]; the baseline's own `variants:` "
+                      "are compared too")
     cmp_.add_argument("--samples", type=_positive_int, help="samples per variant")
     cmp_.add_argument("--seed", type=_non_negative_int, help="root seed (shared)")
     cmp_.add_argument("--out", type=Path, help="output folder (default: out/<baseline>)")
@@ -256,14 +258,18 @@ def _cmd_compare(args) -> int:
     from stuntsim.report import write_atomic
     from stuntsim.scenario import ScenarioError, load_scenario
 
-    if len(args.scenarios) < 2:
-        return _error("compare needs a baseline and at least one variant file",
-                      EXIT_BAD_INPUT)
     try:
         variants = [load_scenario(path) for path in args.scenarios]
     except ScenarioError as err:
         return _error(str(err), EXIT_BAD_INPUT)
     names = [path.stem for path in args.scenarios]
+    # variants declared inside the baseline file come after the files given
+    inline = variants[0].scenario.variants
+    variants += [variants[0].variant(name) for name in inline]
+    names += list(inline)
+    if len(variants) < 2:
+        return _error("compare needs a baseline and at least one variant (another file, "
+                      "or `variants:` in the baseline file)", EXIT_BAD_INPUT)
     result = compare(variants, names=names, samples=args.samples, seed=args.seed)
     print(result.table())
     out_dir = args.out or Path("out") / args.scenarios[0].stem

@@ -535,10 +535,40 @@ class CarScenario(Strict):
     driver: Driver = Field(default_factory=Driver)
     simulation: Simulation
     uncertain: dict[str, DistributionSpec] = Field(default_factory=dict)
+    variants: dict[str, dict[str, Number]] = Field(
+        default_factory=dict,
+        description="Named mitigations: each maps dotted paths to new planned values "
+        "(e.g. {'slower corner': {'maneuver.corner_speed': '15 km/h'}}); compared with "
+        "the baseline on common random numbers by `stuntsim compare FILE`",
+    )
 
     @model_validator(mode="after")
     def _uncertain_paths_resolve(self) -> CarScenario:
         leaves = numeric_leaves(self)
+        for name, changes in self.variants.items():
+            if not changes:
+                raise ValueError(f"variants.{name}: changes nothing")
+            for path, value in changes.items():
+                if path not in leaves:
+                    close = difflib.get_close_matches(path, list(leaves), n=1, cutoff=0.6)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    raise ValueError(
+                        f"variants.{name}.{path}: names no numeric field of the scenario{hint}"
+                    )
+                try:
+                    moved = _convert(leaves[path][1], value)
+                except ValueError as err:
+                    raise ValueError(f"variants.{name}.{path}: {err}") from None
+                spec = self.uncertain.get(path)
+                if spec is not None and moved != leaves[path][0]:
+                    convert = partial(_convert, leaves[path][1])
+                    if spec.build(leaves[path][0], convert) == spec.build(moved, convert):
+                        raise ValueError(
+                            f"variants.{name}.{path}: its distribution in `uncertain` gives "
+                            f"its own location, so moving the planned value changes "
+                            f"nothing; state the spread around the nominal instead "
+                            f"(e.g. `half_width` or `sd` without `low`/`high`/`mean`)"
+                        )
         for path, spec in self.uncertain.items():
             if path not in leaves:
                 raise _path_error(path, leaves)
@@ -674,6 +704,15 @@ class ResolvedScenario:
     @property
     def uncertain_names(self) -> list[str]:
         return list(self.distributions)
+
+    def variant(self, name: str) -> ResolvedScenario:
+        """The scenario with one of its named ``variants`` applied (spreads move along)."""
+        if name not in self.scenario.variants:
+            raise KeyError(f"no variant {name!r}: {sorted(self.scenario.variants)}")
+        resolved = self
+        for path, value in self.scenario.variants[name].items():
+            resolved = resolved.with_nominal(path, value)
+        return resolved
 
     def with_nominal(self, path: str, value: float | str) -> ResolvedScenario:
         """The same scenario with one nominal value moved; its spread moves with it.
@@ -839,7 +878,7 @@ def _readable(err: ValidationError, source: str) -> ScenarioError:
     if more:
         message += f" [+{more} more problem{'s' if more > 1 else ''}]"
     # A model-level error reports the offending path inside its message.
-    if message.startswith("uncertain.") and ":" in message:
+    if message.startswith(("uncertain.", "variants.")) and ":" in message:
         field, message = message.split(": ", 1)
     return ScenarioError(message, source=source, field=field)
 

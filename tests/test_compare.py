@@ -69,3 +69,19 @@ def test_cli_compare_bad_variant_exits_2(tmp_path, capsys):
     assert main(["compare", str(ROME), str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "bad.yaml" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_inline_variants_are_compared_from_one_file(tmp_path, capsys):
+    resolved = stuntsim.load_scenario(ROME)
+    assert "slower corner (15 km/h)" in resolved.scenario.variants
+    slower = resolved.variant("slower corner (15 km/h)")
+    assert slower.nominal["maneuver.corner_speed"] == pytest.approx(15 / 3.6)
+    # the spread moves with the plan: normal, sd 1.5 km/h around the new nominal
+    assert slower.distributions["maneuver.corner_speed"].mean == pytest.approx(15 / 3.6)
+    code = main(["compare", str(ROME), "--samples", "100", "--out", str(tmp_path)])
+    assert code == 0
+    data = json.loads((tmp_path / "comparison.json").read_text())
+    names = [v["name"] for v in data["variants"]]
+    assert names[0] == "rome_sharp_turn"
+    assert set(resolved.scenario.variants) <= set(names)
+    capsys.readouterr()

@@ -86,8 +86,17 @@ BAD_EDITS = [
      "uncertain.maneuver.corner_sped", "did you mean 'maneuver.corner_speed'"),
     ("friction out of bounds", "    mu: 0.5  ", "    mu: 5  ", "street.surface.mu", ""),
     ("unknown distribution", "dist: lognormal", "dist: weibull", "uncertain", ""),
-    ("bad uniform", "low: 0.15\n    high: 0.35", "low: 0.35\n    high: 0.15",
-     "uncertain.street.surfaces.wet cobbles (nasone).mu", "low"),
+    ("bad uniform", "low: 0.50 m\n    high: 0.62 m", "low: 0.62 m\n    high: 0.50 m",
+     "uncertain.vehicle.cg_height", "low"),
+    ("variant naming no field", "    maneuver.braking_point: 17 m",
+     "    maneuver.braking_pont: 17 m", "variants.brake 3 m earlier.maneuver.braking_pont",
+     "did you mean 'maneuver.braking_point'"),
+    ("variant with a wrong unit", "    maneuver.braking_point: 17 m",
+     "    maneuver.braking_point: 17 s", "variants.brake 3 m earlier.maneuver.braking_point",
+     "expected a length"),
+    ("variant that cannot move its distribution", "    maneuver.braking_point: 17 m",
+     "    vehicle.cg_height: 0.7 m", "variants.brake 3 m earlier.vehicle.cg_height",
+     "changes nothing"),
 ]
 
 
