@@ -59,13 +59,11 @@ def summary(result: RiskResult) -> dict[str, Any]:
         entry["harm"] = _harm_entry(name, harm[name])
         matrix[name] = _matrix_cell(estimate, harm[name], result.margins[name] < 0,
                                     _credible_worst(name, result))
-    any_hazard["over_takes"] = dict(zip(
-        ("probability", "ci95"),
-        (lambda p, ci: (float(p), [float(ci[0]), float(ci[1])]))(
-            *over_takes(result.estimates[ANY].probability, result.estimates[ANY].ci95, takes)
-        ),
-        strict=True,
-    )) | {"takes": takes}
+    p_all, (lo_all, hi_all) = over_takes(
+        result.estimates[ANY].probability, result.estimates[ANY].ci95, takes
+    )
+    any_hazard["over_takes"] = {"takes": takes, "probability": float(p_all),
+                                "ci95": [float(lo_all), float(hi_all)]}
     return {
         "scenario": result.name,
         "scenario_file": resolved.source,
