@@ -21,40 +21,20 @@ literature) and n_per_level = N, over independent seeds:
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import numpy as np
-import scipy.special as sc
 
+from stuntsim.risk.reference import REFERENCE_PROBLEMS
 from stuntsim.risk.subset import subset_simulation
 
-
-def linear(beta):
-    return lambda u: beta - (u[:, 0] + u[:, 1]) / math.sqrt(2.0)
-
-
-def four_branch(k):
-    def g(u):
-        u1, u2 = u[:, 0], u[:, 1]
-        return np.minimum.reduce(
-            [
-                3.0 + 0.1 * (u1 - u2) ** 2 - (u1 + u2) / math.sqrt(2.0),
-                3.0 + 0.1 * (u1 - u2) ** 2 + (u1 + u2) / math.sqrt(2.0),
-                (u1 - u2) + k / math.sqrt(2.0),
-                (u2 - u1) + k / math.sqrt(2.0),
-            ]
-        )
-
-    return g
-
-
-PROBLEMS = {
-    "linear β=4.753 (1e-6)": (linear(4.753), float(sc.ndtr(-4.753))),
-    "linear β=3.719 (1e-4)": (linear(3.719), float(sc.ndtr(-3.719))),
-    "four-branch k=6": (four_branch(6.0), 4.457e-3),
-    "four-branch k=7": (four_branch(7.0), 2.223e-3),
+_NAMES = {
+    "linear-1e-6": "linear β=4.753 (1e-6)",
+    "linear-1e-4": "linear β=3.719 (1e-4)",
+    "four-branch-k6": "four-branch k=6",
+    "four-branch-k7": "four-branch k=7",
 }
+PROBLEMS = {label: REFERENCE_PROBLEMS[key] for key, label in _NAMES.items()}
 TARGET_COV = 0.25
 
 

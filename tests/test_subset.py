@@ -33,41 +33,14 @@ import pytest
 import scipy.special as sc
 import scipy.stats
 
+from stuntsim.risk.reference import REFERENCE_PROBLEMS
 from stuntsim.risk.subset import SubsetResult, subset_simulation
 
 SEEDS = 200
 N_PER_LEVEL = 2000
 
 
-def linear(beta: float):
-    def g(u: np.ndarray) -> np.ndarray:
-        return beta - (u[:, 0] + u[:, 1]) / math.sqrt(2.0)
-
-    return g
-
-
-def four_branch(k: float):
-    # Au & Beck (2001) §6 / Waarts (2000): series system of four branches
-    def g(u: np.ndarray) -> np.ndarray:
-        u1, u2 = u[:, 0], u[:, 1]
-        return np.minimum.reduce(
-            [
-                3.0 + 0.1 * (u1 - u2) ** 2 - (u1 + u2) / math.sqrt(2.0),
-                3.0 + 0.1 * (u1 - u2) ** 2 + (u1 + u2) / math.sqrt(2.0),
-                (u1 - u2) + k / math.sqrt(2.0),
-                (u2 - u1) + k / math.sqrt(2.0),
-            ]
-        )
-
-    return g
-
-
-REFERENCE = {
-    "linear-1e-4": (linear(3.719), float(sc.ndtr(-3.719))),
-    "linear-1e-6": (linear(4.753), float(sc.ndtr(-4.753))),
-    "four-branch-k6": (four_branch(6.0), 4.457e-3),
-    "four-branch-k7": (four_branch(7.0), 2.223e-3),
-}
+REFERENCE = REFERENCE_PROBLEMS
 
 
 def check_against_exact(results: list[SubsetResult], exact: float) -> None:
