@@ -20,9 +20,10 @@ ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"
 
 def _rome_with_an_inert_input():
     # simulation.near_miss only sets a plotting threshold: it cannot move any margin
-    text = ROME.read_text(encoding="utf-8") + (
-        "  simulation.near_miss:\n    dist: uniform\n    low: 0.1 m\n    high: 0.5 m\n"
-    )
+    text = ROME.read_text(encoding="utf-8")
+    assert "\nuncertain:\n" in text
+    text = text.replace("\nuncertain:\n", "\nuncertain:\n  simulation.near_miss:\n"
+                        "    dist: uniform\n    low: 0.1 m\n    high: 0.5 m\n")
     return resolve(parse_scenario(text))
 
 
