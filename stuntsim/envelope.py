@@ -173,8 +173,7 @@ def envelope(
     dimension = _dimension(scenario, param)
     _check(target, hazard, scenario)
     values = np.asarray(values, dtype=float)
-    samples = scenario.scenario.samples if samples is None else int(samples)
-    seed = scenario.scenario.seed if seed is None else int(seed)
+    samples, seed = _samples_and_seed(scenario, samples, seed)
     variants = [scenario.with_nominal(param, float(v)) for v in values]
     estimates = [
         result[hazard] for result in _run_all(variants, samples, seed, executor, workers)
@@ -216,8 +215,7 @@ def envelope_2d(
     _check(target, hazard, scenario)
     values_x = np.asarray(values_x, dtype=float)
     values_y = np.asarray(values_y, dtype=float)
-    samples = scenario.scenario.samples if samples is None else int(samples)
-    seed = scenario.scenario.seed if seed is None else int(seed)
+    samples, seed = _samples_and_seed(scenario, samples, seed)
     variants = [
         scenario.with_nominal(param_y, float(vy)).with_nominal(param_x, float(vx))
         for vy in values_y for vx in values_x
@@ -233,6 +231,13 @@ def envelope_2d(
         upper=np.array([e.ci95[1] for e in results]).reshape(shape),
         samples=samples, seed=seed,
     )
+
+
+def _samples_and_seed(scenario: ResolvedScenario, samples, seed) -> tuple[int, int]:
+    """The run's sample count and seed: the arguments, else the scenario's defaults."""
+    spec = scenario.scenario
+    return (spec.samples if samples is None else int(samples),
+            spec.seed if seed is None else int(seed))
 
 
 def _run_one(context, variant: ResolvedScenario) -> dict[str, ProbabilityEstimate]:
