@@ -154,7 +154,7 @@ def _cmd_schema(args) -> int:
 
 def _cmd_run(args) -> int:
     from stuntsim.car.dynamics import NumericalError
-    from stuntsim.report import format_table, write_atomic, write_summary
+    from stuntsim.report import format_table, summary, write_atomic, write_summary
     from stuntsim.runner import StuntWarning, run
     from stuntsim.scenario import ScenarioError, load_scenario
 
@@ -180,8 +180,9 @@ def _cmd_run(args) -> int:
         return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
                       EXIT_NUMERICAL)
     figures = {} if args.no_plots else render_figures(result)
-    print(format_table(result))
-    written = write_summary(result, out_dir)
+    info = summary(result)  # built once for the table and the file
+    print(format_table(result, info))
+    written = write_summary(result, out_dir, info)
     for name, data in figures.items():
         target = out_dir / f"{name}.png"
         write_atomic(target, data)

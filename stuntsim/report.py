@@ -205,9 +205,9 @@ def _describe_distribution(dist) -> dict[str, Any]:
     return out
 
 
-def format_table(result: RiskResult) -> str:
+def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
     """A plain-text summary table for the terminal."""
-    info = summary(result)
+    info = summary(result) if info is None else info
     lines = [
         f"{info['scenario']}",
         f"{result.samples} samples, seed {result.seed}, method {result.method}",
@@ -314,10 +314,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_summary(result: RiskResult, out_dir: Path) -> list[Path]:
+def write_summary(
+    result: RiskResult, out_dir: Path, info: dict[str, Any] | None = None
+) -> list[Path]:
     out_dir = Path(out_dir)
     written = []
-    info = summary(result)
+    info = summary(result) if info is None else info
     target = out_dir / "summary.json"
     write_atomic(target, (json.dumps(info, indent=2, allow_nan=False) + "\n").encode())
     written.append(target)
