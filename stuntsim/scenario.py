@@ -18,9 +18,9 @@ import hashlib
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
@@ -50,12 +50,13 @@ from stuntsim.units import UnitError, display_unit, to_si
 __all__ = [
     "CarScenario",
     "ResolvedScenario",
-    "Scenario",
+    "ScenarioBase",
     "ScenarioError",
     "describe_path",
     "load_scenario",
     "parse_scenario",
     "scenario_json_schema",
+    "scenario_kinds",
 ]
 
 
@@ -517,10 +518,10 @@ DistributionSpec = Annotated[
 # --------------------------------------------------------------------------------------
 
 
-class CarScenario(Strict):
-    """A car stunt: a vehicle on a rehearsed line through a street."""
+class ScenarioBase(Strict):
+    """What every kind of stunt scenario has: a name, the sampling plan, the uncertain
+    inputs and the named variants. A kind adds its own fields and ``kind: Literal[...]``."""
 
-    kind: Literal["car"]
     name: str = Field(description="Short title of the stunt")
     description: str = ""
     samples: int = Field(ge=1, le=100_000_000, description="Default Monte Carlo sample count")
@@ -529,11 +530,6 @@ class CarScenario(Strict):
         1, ge=1, le=10_000,
         description="Planned takes, rehearsals included (risk over the shoot: 1 − (1 − p)^N)",
     )
-    vehicle: Vehicle
-    street: Street
-    maneuver: Maneuver
-    driver: Driver = Field(default_factory=Driver)
-    simulation: Simulation
     uncertain: dict[str, DistributionSpec] = Field(default_factory=dict)
     variants: dict[str, dict[str, Number]] = Field(
         default_factory=dict,
@@ -543,7 +539,7 @@ class CarScenario(Strict):
     )
 
     @model_validator(mode="after")
-    def _uncertain_paths_resolve(self) -> CarScenario:
+    def _uncertain_paths_resolve(self) -> ScenarioBase:
         leaves = numeric_leaves(self)
         for name, changes in self.variants.items():
             if not changes:
@@ -580,9 +576,34 @@ class CarScenario(Strict):
         return self
 
 
-SCENARIO_KINDS: tuple[type[BaseModel], ...] = (CarScenario,)
-Scenario = CarScenario  # a union discriminated by `kind` once a second kind exists
-_ADAPTER = TypeAdapter(Scenario)
+class CarScenario(ScenarioBase):
+    """A car stunt: a vehicle on a rehearsed line through a street."""
+
+    kind: Literal["car"]
+    vehicle: Vehicle
+    street: Street
+    maneuver: Maneuver
+    driver: Driver = Field(default_factory=Driver)
+    simulation: Simulation
+
+
+def scenario_kinds() -> dict[str, type[ScenarioBase]]:
+    """Every kind of scenario by its ``kind`` value. The train kind lives with its model in
+    :mod:`stuntsim.train.scenario` and is imported here on first use (it builds on this
+    module)."""
+    kinds: dict[str, type[ScenarioBase]] = {"car": CarScenario}
+    try:  # TEMPORARY while the train kind is being written
+        from stuntsim.train.scenario import TrainScenario
+    except ImportError:
+        return kinds
+    kinds["train"] = TrainScenario
+    return kinds
+
+
+@cache
+def _adapter() -> TypeAdapter:
+    union = Union[tuple(scenario_kinds().values())]  # noqa: UP007 (a runtime tuple)
+    return TypeAdapter(Annotated[union, Field(discriminator="kind")])
 
 
 def _path_error(path: str, leaves: Mapping[str, Any]) -> ValueError:
@@ -688,7 +709,7 @@ class ResolvedScenario:
     ``dimensions`` gives each path's physical dimension (for display units).
     """
 
-    scenario: CarScenario
+    scenario: ScenarioBase
     nominal: dict[str, float]
     dimensions: dict[str, str]
     distributions: dict[str, Distribution]
@@ -725,7 +746,7 @@ class ResolvedScenario:
         return resolve(scenario, source=self.source, sha256=self.sha256)
 
 
-def resolve(scenario: CarScenario, *, source: str = "<memory>", sha256: str = "") -> (
+def resolve(scenario: ScenarioBase, *, source: str = "<memory>", sha256: str = "") -> (
     ResolvedScenario
 ):
     leaves = numeric_leaves(scenario)
@@ -822,7 +843,7 @@ def _safe_load_strict(text: str) -> Any:
         loader.dispose()
 
 
-def parse_scenario(text: str, *, source: str = "<string>") -> CarScenario:
+def parse_scenario(text: str, *, source: str = "<string>") -> ScenarioBase:
     try:
         data = _safe_load_strict(text)
     except yaml.YAMLError as err:
@@ -841,20 +862,20 @@ def parse_scenario(text: str, *, source: str = "<string>") -> CarScenario:
     return _validate(data, source)
 
 
-def _validate(data: dict, source: str) -> CarScenario:
+def _validate(data: dict, source: str) -> ScenarioBase:
     kind = data.get("kind")
-    kinds = [model.model_fields["kind"].annotation.__args__[0] for model in SCENARIO_KINDS]
-    if kind not in kinds:
+    kinds = scenario_kinds()
+    if not isinstance(kind, str) or kind not in kinds:
         raise ScenarioError(
-            f"must be one of {kinds}, got {kind!r}", source=source, field="kind"
+            f"must be one of {list(kinds)}, got {kind!r}", source=source, field="kind"
         )
     try:
-        return _ADAPTER.validate_python(data)
+        return kinds[kind].model_validate(data)
     except ValidationError as err:
-        raise _readable(err, source) from None
+        raise _readable(err, source, kinds[kind]) from None
 
 
-def _readable(err: ValidationError, source: str) -> ScenarioError:
+def _readable(err: ValidationError, source: str, model: type[BaseModel]) -> ScenarioError:
     first = err.errors(include_url=False)[0]
     field = ".".join(str(part) for part in first["loc"]) or None
     message = first["msg"]
@@ -866,7 +887,7 @@ def _readable(err: ValidationError, source: str) -> ScenarioError:
         message = "required but missing"
     message = message.replace("Input should be", "must be")
     if first["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        dimension = _field_dimension(first["loc"])
+        dimension = _field_dimension(model, first["loc"])
         if dimension:
             message += f" {display_unit(dimension)}".rstrip()
     if "input" in first and first["type"] not in ("missing", "extra_forbidden"):
@@ -883,9 +904,8 @@ def _readable(err: ValidationError, source: str) -> ScenarioError:
     return ScenarioError(message, source=source, field=field)
 
 
-def _field_dimension(loc: tuple) -> str | None:
+def _field_dimension(model: Any, loc: tuple) -> str | None:
     """The physical dimension of the field at a validation-error location, if known."""
-    model: Any = CarScenario
     field = None
     for part in loc:
         if isinstance(part, int):
@@ -911,7 +931,7 @@ def _model_in(annotation: Any) -> Any:
 
 def scenario_json_schema() -> dict:
     """The JSON Schema of scenario files (for editors; committed as scenarios/…schema.json)."""
-    schema = _ADAPTER.json_schema()
+    schema = _adapter().json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "stuntsim scenario"
     return schema
