@@ -1,12 +1,19 @@
-"""Train roof physics: the track, the train's motion along it, the performer on the roof.
+"""The train-roof stunt: the track, the train's motion along it, the performers on the roof.
 
-Modules
--------
+Physics (imported here)
+-----------------------
 :mod:`stuntsim.train.track`      segments (radius, cant, gradient) and structures
 :mod:`stuntsim.train.motion`     jerk-limited speed plan; cant and lateral acceleration
 :mod:`stuntsim.train.performer`  postures, wind, demand vs capacity, tipping, clearance
 
-The physics layer only: no scenario or CLI integration yet.
+The stunt (import the modules themselves)
+-----------------------------------------
+:mod:`stuntsim.train.scenario`   ``kind: train`` scenario files (pydantic, strict)
+:mod:`stuntsim.train.model`      the batched run along the track: margins as running minima
+:mod:`stuntsim.train.harm`       P(death) given a hazard (assumed relations, wide bands)
+:mod:`stuntsim.train.runner`     ``run(resolved, samples, seed)`` → ``TrainResult``
+:mod:`stuntsim.train.report`     ``summary``, ``format_table``, ``write_summary``
+:mod:`stuntsim.train.plots`      the figures, ``render_figures``
 """
 
 from stuntsim.train.motion import (
@@ -14,6 +21,7 @@ from stuntsim.train.motion import (
     SpeedEvent,
     TrainMotion,
     cant_deficiency,
+    jerk_limited_step,
     lateral_acceleration_in_track_plane,
     roof_lateral_acceleration,
     simulate_train,
@@ -81,6 +89,7 @@ __all__ = [
     "drag_force",
     "drag_vector",
     "inertial_force",
+    "jerk_limited_step",
     "lateral_acceleration_in_track_plane",
     "posture_at",
     "posture_values",

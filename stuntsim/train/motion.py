@@ -59,6 +59,7 @@ __all__ = [
     "SpeedEvent",
     "TrainMotion",
     "cant_deficiency",
+    "jerk_limited_step",
     "lateral_acceleration_in_track_plane",
     "roof_lateral_acceleration",
     "simulate_train",
@@ -254,8 +255,6 @@ def simulate_train(
     v_out = np.empty_like(s_out)
     a_out = np.empty_like(s_out)
     fired = [np.zeros(shape, dtype=bool) for _ in events]
-    jerk_step = jerk_max * dt
-    half_jerk_step = 0.5 * jerk_step
 
     for k in range(n_steps + 1):
         for i, event in enumerate(events):
@@ -266,19 +265,44 @@ def simulate_train(
         s_out[..., k], v_out[..., k], a_out[..., k] = s_now, v_now, a_now
         if k == n_steps:
             break
-        error = target - v_now  # (M1)
-        direction = np.sign(error)
-        limit = np.where(error > 0, accel_max, decel_max)
-        # speed still to gain after this step's share of the current acceleration
-        room = np.maximum(np.abs(error) - 0.5 * direction * a_now * dt, 0.0)
-        wanted = direction * np.minimum(  # (M2)
-            limit, np.sqrt(half_jerk_step**2 + 2.0 * jerk_max * room) - half_jerk_step
+        s_now, v_now, a_now = jerk_limited_step(
+            s_now, v_now, a_now, target, accel_max, decel_max, jerk_max, dt
         )
-        a_next = a_now + np.clip(wanted - a_now, -jerk_step, jerk_step)  # (M3)
-        v_next = np.maximum(v_now + 0.5 * (a_now + a_next) * dt, 0.0)  # (M4)
-        s_now = s_now + 0.5 * (v_now + v_next) * dt  # (M5)
-        v_now, a_now = v_next, a_next
 
     jerk = np.zeros_like(a_out)
     jerk[..., 1:] = np.diff(a_out, axis=-1) / dt
     return TrainMotion(t=t, s=s_out, v=v_out, a_long=a_out, jerk=jerk)
+
+
+def jerk_limited_step(s, v, a, target, accel_max, decel_max, jerk_max, dt):
+    r"""One step of the jerk-limited speed tracking law (M1)–(M5), batched.
+
+    The step :func:`simulate_train` takes; a model that keeps only running quantities
+    (never samples × steps) calls it in its own time loop.
+
+    Parameters
+    ----------
+    s, v, a : array_like   Chainage [m], speed [m/s] and acceleration [m/s²] at step k.
+    target : array_like    Target speed [m/s].
+    accel_max, decel_max, jerk_max : array_like
+                           Limits [m/s², m/s² (a magnitude), m/s³], > 0.
+    dt : float             Time step [s].
+
+    Returns
+    -------
+    (s, v, a) at step k + 1.
+    """
+    jerk_step = jerk_max * dt
+    half_jerk_step = 0.5 * jerk_step
+    error = target - v  # (M1)
+    direction = np.sign(error)
+    limit = np.where(error > 0, accel_max, decel_max)
+    # speed still to gain after this step's share of the current acceleration
+    room = np.maximum(np.abs(error) - 0.5 * direction * a * dt, 0.0)
+    wanted = direction * np.minimum(  # (M2)
+        limit, np.sqrt(half_jerk_step**2 + 2.0 * jerk_max * room) - half_jerk_step
+    )
+    a_next = a + np.clip(wanted - a, -jerk_step, jerk_step)  # (M3)
+    v_next = np.maximum(v + 0.5 * (a + a_next) * dt, 0.0)  # (M4)
+    s_next = s + 0.5 * (v + v_next) * dt  # (M5)
+    return s_next, v_next, a_next
