@@ -69,6 +69,9 @@ DIMENSIONS: dict[str, _Dimension] = {
     ),
     "stiffness_per_angle": _Dimension("a stiffness per angle", "50000 N/rad", "N/rad", "N/rad"),
     "frequency": _Dimension("a frequency (or a rate per second)", "0.5 Hz", "1/s", "Hz"),
+    "energy": _Dimension("an energy", "43 kJ", "J", "kJ"),
+    "jerk": _Dimension("a jerk (rate of change of acceleration)", "0.5 m/s^3", "m/s^3",
+                       "m/s^3"),
 }
 
 # A number, then optionally a unit expression. No NaN, no inf, no arithmetic.

@@ -21,6 +21,8 @@ from stuntsim.units import (
 #   1 CV = 1 PS = 75 kgf·m/s = 75 · 9.80665 W = 735.49875 W   (metric horsepower)
 CASES = [
     ("0.5 Hz", "frequency", 0.5),  # 1 Hz = 1/s by definition
+    ("43.3 kJ", "energy", 43_300.0),  # 1 kJ = 1000 J
+    ("0.5 m/s^3", "jerk", 0.5),
     ("40 km/h", "speed", 40 / 3.6),
     ("2.97 m", "length", 2.97),
     ("131 ft", "length", 131 * 0.3048),
