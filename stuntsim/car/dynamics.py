@@ -41,6 +41,14 @@ Equations (labels used in the code)
       v̇y = w·(E6) + (1 − w)(vy_kin − vy)/τ_kin, likewise ṙ with r_kin;
       in (E5) the F_yf sin δ and vy r terms are multiplied by w
 (E11) steering actuator δ̇ = clip((δ_cmd − δ)/τ_δ, ±δ̇_max), δ_cmd clipped to ±δ_max
+(E12) road slope: on a plane rising at angle θ in the direction of the unit vector t,
+      gravity's component in the road plane is −g sin θ t; in the body frame
+      g_x = −g sin θ cos(ψ − ψ_t), g_y = +g sin θ sin(ψ − ψ_t) (ψ_t the uphill direction),
+      added to v̇x and to the dynamic part of v̇y. The normal load is m g cos θ; the caller
+      folds cos θ into μ (μ·m g cos θ = (μ cos θ)·m g), which is exact for the friction
+      limits and leaves the cornering stiffness unchanged (a 10 % grade: cos θ = 0.995).
+      The ground forces' moment about the CG, not gravity, transfers load, so (E3) keeps
+      using the tyre forces alone (Gillespie 1992, ch. 2, loads on a grade).
 
 Sources: Rajamani, R. (2012), *Vehicle Dynamics and Control*, 2nd ed., Springer:
 §2.2 kinematic bicycle model (E9), §2.3 dynamic bicycle model (E2, E5–E7), §3.3
@@ -116,6 +124,7 @@ __all__ = [
     "initial_state",
     "rk4_step",
     "simulate_open_loop",
+    "slope_acceleration",
 ]
 
 GRAVITY = 9.80665
@@ -392,9 +401,13 @@ class _Commands(NamedTuple):
     brake_rear: np.ndarray | float  # [N], ≤ 0
     mu_front: np.ndarray | float  # [-]
     mu_rear: np.ndarray | float  # [-]
+    slope_x: np.ndarray | float  # [m/s²] gravity along the body x axis from the road slope
+    slope_y: np.ndarray | float  # [m/s²] gravity along the body y axis
 
 
-def _prepare_commands(steer_command, accel_command, params, mu_front, mu_rear) -> _Commands:
+def _prepare_commands(
+    steer_command, accel_command, params, mu_front, mu_rear, slope_x=0.0, slope_y=0.0
+) -> _Commands:
     accel = np.asarray(accel_command, dtype=np.float64)
     steer_target = np.clip(
         np.asarray(steer_command, dtype=np.float64), -params.max_steer, params.max_steer
@@ -410,6 +423,8 @@ def _prepare_commands(steer_command, accel_command, params, mu_front, mu_rear) -
         brake_rear=brake - brake_front,
         mu_front=np.asarray(mu_front, dtype=np.float64),
         mu_rear=np.asarray(mu_rear, dtype=np.float64),
+        slope_x=np.asarray(slope_x, dtype=np.float64),
+        slope_y=np.asarray(slope_y, dtype=np.float64),
     )
 
 
@@ -417,7 +432,8 @@ def _prepare_commands(steer_command, accel_command, params, mu_front, mu_rear) -
 
 
 def derivatives(
-    state, steer_command, accel_command, params: VehicleParams, mu_front, mu_rear
+    state, steer_command, accel_command, params: VehicleParams, mu_front, mu_rear, *,
+    slope_x=0.0, slope_y=0.0,
 ) -> tuple[np.ndarray, StepOutputs]:
     """Time derivative of the state and the step outputs at this state.
 
@@ -431,13 +447,18 @@ def derivatives(
                                      brake_front_share; each axle then limited by friction.
     params : VehicleParams
     mu_front, mu_rear : array_like   Tyre–road friction under each axle [-], held by the caller.
+    slope_x, slope_y : array_like    Gravity's components along the body x and y axes from
+                                     the road's slope [m/s²] (E12), held by the caller;
+                                     :func:`slope_acceleration` computes them.
 
     Returns
     -------
     (dstate/dt (7, n), StepOutputs)
     """
     state = _as_state(state)
-    commands = _prepare_commands(steer_command, accel_command, params, mu_front, mu_rear)
+    commands = _prepare_commands(
+        steer_command, accel_command, params, mu_front, mu_rear, slope_x, slope_y
+    )
     out = np.empty_like(state)
     workspace = _workspace(state.shape[1])
     outputs = _rates(state, commands, params, out, workspace, want_outputs=True)
@@ -445,7 +466,8 @@ def derivatives(
 
 
 def rk4_step(
-    state, dt, steer_command, accel_command, params: VehicleParams, mu_front, mu_rear, *, out=None
+    state, dt, steer_command, accel_command, params: VehicleParams, mu_front, mu_rear, *,
+    out=None, slope_x=0.0, slope_y=0.0,
 ) -> tuple[np.ndarray, StepOutputs]:
     """Advance the state by one classic fourth-order Runge–Kutta step.
 
@@ -463,6 +485,7 @@ def rk4_step(
                              is ``state``.
     dt : float               Time step [s] (≤ 0.01 s recommended, see the module notes).
     steer_command, accel_command, params, mu_front, mu_rear : as in :func:`derivatives`.
+    slope_x, slope_y : as in :func:`derivatives` (held over the step).
     out : ndarray (7, n), optional
         Where to write the new state (may be ``state`` itself, for an in-place update;
         saves an allocation per step in long loops).
@@ -472,7 +495,9 @@ def rk4_step(
     (state at t + dt (7, n), StepOutputs at t)
     """
     state = _as_state(state)
-    commands = _prepare_commands(steer_command, accel_command, params, mu_front, mu_rear)
+    commands = _prepare_commands(
+        steer_command, accel_command, params, mu_front, mu_rear, slope_x, slope_y
+    )
     ws = _workspace(state.shape[1])
     k1, k2, k3, k4, stage = ws.k1, ws.k2, ws.k3, ws.k4, ws.stage
     half = 0.5 * dt
@@ -697,6 +722,7 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     vx_dot += force_rear
     vx_dot -= resistance
     vx_dot *= c.inv_mass
+    vx_dot += commands.slope_x  # (E12) in both regimes: a slow car rolls downhill too
 
     # (E9) kinematic targets r_kin = vx tan δ / L, vy_kin = b r_kin, approached with
     # rate (1 − w)/τ_kin.
@@ -713,6 +739,7 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     # (E6, E10) lateral: w·dynamic + (1 − w)(vy_kin − vy)/τ_kin.
     vy_dot = np.add(body_front_lateral, lateral_rear, out=out[VY])
     vy_dot *= c.inv_mass
+    vy_dot += commands.slope_y  # (E12); the kinematic regime's tyres hold it (no sliding)
     np.multiply(vx, r, out=tmp)
     vy_dot -= tmp
     vy_dot *= weight
@@ -751,6 +778,27 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
         sideslip=np.arctan2(vy, vx),
         dynamic_weight=weight.copy(),
     )
+
+
+def slope_acceleration(grade, yaw, uphill_heading, g=GRAVITY):
+    """Gravity's body-frame components on a sloping road (E12) [m/s²].
+
+    Parameters
+    ----------
+    grade : array_like           Rise over run of the road, tan θ [-] (0.08 for an 8 % grade;
+                                 negative: falling in the direction ``uphill_heading``).
+    yaw : array_like             Car heading ψ [rad].
+    uphill_heading : array_like  Direction ψ_t in which the road rises by ``grade`` [rad].
+
+    Returns
+    -------
+    (g_x, g_y, cos θ): along the car's x (forward) and y (left) axes, and the factor on the
+    normal load. A car heading straight uphill gets g_x = −g sin θ, g_y = 0.
+    """
+    theta = np.arctan(np.asarray(grade, dtype=float))
+    along = np.asarray(yaw, dtype=float) - np.asarray(uphill_heading, dtype=float)
+    g_plane = g * np.sin(theta)
+    return -g_plane * np.cos(along), g_plane * np.sin(along), np.cos(theta)
 
 
 def _fiala_normalised(q, peak, shape, magnitude):
