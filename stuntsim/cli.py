@@ -163,6 +163,11 @@ def _cmd_run(args) -> int:
     except ScenarioError as err:
         return _error(str(err), EXIT_BAD_INPUT)
     out_dir = args.out or Path("out") / args.scenario.stem
+    if resolved.scenario.kind == "train":
+        if args.method != "mc":
+            return _error(f"--method {args.method} is for car scenarios so far; the train "
+                          f"roof runs with --method mc", EXIT_BAD_INPUT)
+        return _run_train(args, resolved, out_dir)
     if args.method != "mc":
         return _run_estimator(args, resolved, out_dir)
     try:
@@ -179,10 +184,52 @@ def _cmd_run(args) -> int:
     except NumericalError as err:
         return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
                       EXIT_NUMERICAL)
-    figures = {} if args.no_plots else render_figures(result)
-    info = summary(result)  # built once for the table and the file
+    info = summary(result)  # built once for the table, the file and the figures
+    figures = {} if args.no_plots else render_figures(result, info)
     print(format_table(result, info))
     written = write_summary(result, out_dir, info)
+    for name, data in figures.items():
+        target = out_dir / f"{name}.png"
+        write_atomic(target, data)
+        written.append(target)
+    print(f"\nwrote {', '.join(str(path) for path in written)}")
+    return EXIT_OK
+
+
+def _car_only(resolved, command: str, path) -> None:
+    """Refuse a train scenario in a command that only knows the car model so far."""
+    from stuntsim.scenario import ScenarioError
+
+    if resolved.scenario.kind != "car":
+        raise ScenarioError(f"`stuntsim {command}` works on car scenarios so far; this is "
+                            f"a {resolved.scenario.kind} scenario (use `stuntsim run`)",
+                            source=str(path), field="kind")
+
+
+def _run_train(args, resolved, out_dir: Path) -> int:
+    """``run`` for a ``kind: train`` scenario (its own summary, table and figures)."""
+    from stuntsim.report import write_atomic
+    from stuntsim.runner import StuntWarning
+    from stuntsim.train import plots as train_plots
+    from stuntsim.train import report as train_report
+    from stuntsim.train.model import NumericalError as TrainNumericalError
+    from stuntsim.train.runner import run as run_train
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StuntWarning)  # reported in the summary instead
+            result = run_train(resolved, samples=args.samples, seed=args.seed,
+                               executor=args.executor, workers=args.workers,
+                               progress=not args.quiet and sys.stderr.isatty())
+    except TrainNumericalError as err:
+        return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
+                      EXIT_NUMERICAL)
+    info = train_report.summary(result)
+    figures = {} if args.no_plots else {
+        name: _png(figure) for name, figure in train_plots.render_figures(result).items()
+    }
+    print(train_report.format_table(result, info))
+    written = train_report.write_summary(result, out_dir, info)
     for name, data in figures.items():
         target = out_dir / f"{name}.png"
         write_atomic(target, data)
@@ -199,10 +246,11 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
     from stuntsim.report import write_atomic
     from stuntsim.studies import rare_event
 
-    hazards = [args.hazard] if args.hazard else list(CarModel.hazards)
-    unknown = [name for name in hazards if name not in CarModel.hazards]
+    known = CarModel(resolved).hazards
+    hazards = [args.hazard] if args.hazard else list(known)
+    unknown = [name for name in hazards if name not in known]
     if unknown:
-        return _error(f"unknown hazard {unknown[0]!r}: one of {list(CarModel.hazards)}",
+        return _error(f"unknown hazard {unknown[0]!r}: one of {list(known)}",
                       EXIT_BAD_INPUT)
     seed = resolved.scenario.seed if args.seed is None else args.seed
     size = args.samples or (1000 if args.method == "subset" else 1024)
@@ -261,6 +309,8 @@ def _cmd_compare(args) -> int:
 
     try:
         variants = [load_scenario(path) for path in args.scenarios]
+        for path, variant in zip(args.scenarios, variants, strict=True):
+            _car_only(variant, "compare", path)
     except ScenarioError as err:
         return _error(str(err), EXIT_BAD_INPUT)
     names = [path.stem for path in args.scenarios]
@@ -274,8 +324,10 @@ def _cmd_compare(args) -> int:
     result = compare(variants, names=names, samples=args.samples, seed=args.seed)
     print(result.table())
     out_dir = args.out or Path("out") / args.scenarios[0].stem
-    figure = Figure(figsize=(9, 1.2 + 0.6 * len(names)), layout="constrained")
-    plots.plot_comparison(figure.add_subplot(), result)
+    figure = Figure(figsize=(16, 1.4 + 0.6 * len(names)), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    plots.plot_comparison(left, result)
+    plots.plot_comparison_harm(right, result)
     write_atomic(out_dir / "comparison.json",
                  (json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n").encode())
     write_atomic(out_dir / "comparison.png", _png(figure))
@@ -293,6 +345,7 @@ def _cmd_envelope(args) -> int:
 
     try:
         resolved = load_scenario(args.scenario)
+        _car_only(resolved, "envelope", args.scenario)
         if args.param not in resolved.dimensions:
             raise ScenarioError(f"{args.param!r} names no numeric field of the scenario",
                                 source=str(args.scenario), field="--param")
@@ -344,6 +397,7 @@ def _cmd_sensitivity(args) -> int:
 
     try:
         resolved = load_scenario(args.scenario)
+        _car_only(resolved, "sensitivity", args.scenario)
         if args.samples & (args.samples - 1):
             raise ValueError(f"--samples must be a power of two, got {args.samples}")
         result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed)
@@ -380,20 +434,30 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def render_figures(result) -> dict[str, bytes]:
-    """The run's figures as PNG bytes (rendered off-screen, without pyplot)."""
+def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
+    """The run's figures as PNG bytes (rendered off-screen, without pyplot).
+
+    ``info`` is the run's summary (:func:`stuntsim.report.summary`), computed if not given.
+    """
     from matplotlib.figure import Figure
 
     from stuntsim import plots
+    from stuntsim.report import summary
 
     out = {}
-    figure = Figure(figsize=(9, 9), layout="constrained")
+    wide = bool(result.street.drops or result.street.barriers)  # legend beside the scene
+    figure = Figure(figsize=(13, 9) if wide else (9, 9), layout="constrained")
     plots.plot_scene(figure.add_subplot(), result)
     out["scene"] = _png(figure)
 
     figure = Figure(figsize=(8, 4.5), layout="constrained")
     plots.plot_clearance(figure.add_subplot(), result)
     out["clearance"] = _png(figure)
+
+    if "departure" in result.hazards:
+        figure = Figure(figsize=(8, 4.5), layout="constrained")
+        plots.plot_clearance(figure.add_subplot(), result, hazard="departure")
+        out["edge_clearance"] = _png(figure)
 
     figure = Figure(figsize=(9, 8), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True)
@@ -404,6 +468,10 @@ def render_figures(result) -> dict[str, bytes]:
     figure = Figure(figsize=(8, 4), layout="constrained")
     plots.plot_hazard_probabilities(figure.add_subplot(), result)
     out["hazards"] = _png(figure)
+
+    figure = Figure(figsize=(9.5, 5.5), layout="constrained")
+    plots.plot_risk_matrix(figure.add_subplot(), info if info is not None else summary(result))
+    out["risk_matrix"] = _png(figure)
     return out
 
 

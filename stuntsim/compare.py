@@ -15,6 +15,16 @@ and the 95 % interval Δp̂ ± 1.96 SE (Wald for paired proportions; Newcombe 19
 17:2635, method 1). With no discordant pair the difference is exactly 0 and the interval
 is ±u, u the Clopper–Pearson upper bound for 0 discordant pairs out of n: the data cannot
 tell a difference below that.
+
+Harm is compared the same way: each sample's probability of death (and of serious injury
+or death) from the hazard that happened in it (:func:`stuntsim.hazards.car_harm`), paired
+across variants: the mean of the per-sample differences d_i with the interval
+d̄ ± 1.96 s_d/√n (normal approximation to the paired mean; the d_i are bounded in [−1, 1]
+and mostly zero, so it needs a few tens of samples that differ to be trusted). With no
+sample that differs the difference is 0 ± u as above. Over all hazards a sample's harm is
+1 − Π_h (1 − P_h) (any hazard's outcome); "serious injury or death" takes, per hazard, the
+larger of the two relations, so a hazard with only a fatality relation (a fall) still
+counts; hazards with no relation (loss of control) count nothing — say so when reading it.
 """
 
 from __future__ import annotations
@@ -29,7 +39,9 @@ from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
 
-__all__ = ["Comparison", "Difference", "compare", "paired_difference"]
+__all__ = ["Comparison", "Difference", "compare", "paired_difference", "paired_mean_difference"]
+
+HARM_OUTCOMES = ("fatality", "serious_or_fatal")
 
 _Z95 = 1.959963984540054
 
@@ -66,6 +78,41 @@ def paired_difference(base_failed: np.ndarray, variant_failed: np.ndarray) -> Di
                       worse, better)
 
 
+def paired_mean_difference(base: np.ndarray, variant: np.ndarray) -> Difference:
+    """Paired difference of per-sample harm values in [0, 1] (module docstring)."""
+    base = np.asarray(base, dtype=float)
+    variant = np.asarray(variant, dtype=float)
+    if base.shape != variant.shape or base.ndim != 1:
+        raise ValueError("paired values must be 1-D arrays of the same length")
+    n = base.size
+    d = variant - base
+    worse = int(np.count_nonzero(d > 0))
+    better = int(np.count_nonzero(d < 0))
+    if worse + better == 0:
+        bound = binomial_interval(0, n)[1]
+        return Difference(0.0, (-bound, bound), 0, 0)
+    mean = float(d.mean())
+    half = _Z95 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 1.0
+    return Difference(mean, (max(mean - half, -1.0), min(mean + half, 1.0)), worse, better)
+
+
+def sample_harm(result: RiskResult) -> dict[str, dict[str, np.ndarray]]:
+    """Per-sample harm of a run: hazard (and "any") → {"fatality", "serious_or_fatal"}."""
+    from stuntsim.hazards import car_harm
+
+    harm = car_harm(result.margins, result.details)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    survive = {key: np.ones(result.samples) for key in HARM_OUTCOMES}
+    for name, values in harm.items():
+        fatal = np.nan_to_num(values["fatality"], nan=0.0)
+        serious = np.maximum(np.nan_to_num(values["serious_injury"], nan=0.0), fatal)
+        out[name] = {"fatality": fatal, "serious_or_fatal": serious}
+        survive["fatality"] *= 1.0 - fatal
+        survive["serious_or_fatal"] *= 1.0 - serious
+    out[ANY] = {key: 1.0 - value for key, value in survive.items()}
+    return out
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Each variant's hazard probabilities and its paired difference from the baseline."""
@@ -76,6 +123,9 @@ class Comparison:
     hazards: list[str]  # including "any"
     samples: int
     seed: int
+    # expected harm per take, variant → hazard → outcome ("fatality", "serious_or_fatal")
+    harm: list[dict[str, dict[str, float]]]
+    harm_differences: list[dict[str, dict[str, Difference]]]  # paired, after the baseline
 
     def to_dict(self) -> dict:
         return {
@@ -83,6 +133,10 @@ class Comparison:
             "seed": self.seed,
             "common_random_numbers": True,
             "baseline": self.names[0],
+            "harm_note": "expected harm per take: P(death) and P(serious injury or death) "
+                         "from the hazard that happened in each sample (stuntsim.hazards."
+                         "car_harm); 'any' combines hazards as 1 − Π(1 − P); hazards "
+                         "without a harm relation count nothing",
             "variants": [
                 {
                     "name": name,
@@ -90,6 +144,12 @@ class Comparison:
                     "difference_from_baseline": (
                         None if i == 0
                         else {h: self.differences[i - 1][h].to_dict() for h in self.hazards}
+                    ),
+                    "expected_harm_per_take": self.harm[i],
+                    "harm_difference_from_baseline": (
+                        None if i == 0
+                        else {h: {o: d.to_dict() for o, d in outcomes.items()}
+                              for h, outcomes in self.harm_differences[i - 1].items()}
                     ),
                 }
                 for i, (name, estimates) in enumerate(zip(self.names, self.estimates,
@@ -113,6 +173,16 @@ class Comparison:
                     f"{self.estimates[i + 1][hazard].probability:>9.4f}  "
                     f"{d.difference:+.4f} [{d.ci95[0]:+.4f}, {d.ci95[1]:+.4f}]"
                 )
+            for outcome, label in (("fatality", "P(death)"),
+                                   ("serious_or_fatal", "P(serious or death)")):
+                d = self.harm_differences[i][ANY][outcome]
+                lines.append(
+                    f"{label:<18} {self.harm[0][ANY][outcome]:>9.3g} "
+                    f"{self.harm[i + 1][ANY][outcome]:>9.3g}  "
+                    f"{d.difference:+.3g} [{d.ci95[0]:+.3g}, {d.ci95[1]:+.3g}]"
+                )
+        lines += ["", "P(death), P(serious or death): expected per take over all hazards "
+                  "(hazards without a harm relation count nothing)"]
         return "\n".join(lines)
 
 
@@ -146,5 +216,14 @@ def compare(
         {h: paired_difference(failed(results[0], h), failed(r, h)) for h in hazards}
         for r in results[1:]
     ]
+    harms = [sample_harm(r) for r in results]
+    harm = [{h: {o: float(values[o].mean()) for o in HARM_OUTCOMES}
+             for h, values in per.items()} for per in harms]
+    harm_differences = [
+        {h: {o: paired_mean_difference(harms[0][h][o], per[h][o]) for o in HARM_OUTCOMES}
+         for h in harms[0]}
+        for per in harms[1:]
+    ]
     return Comparison(names=names, estimates=[r.estimates for r in results],
-                      differences=differences, hazards=hazards, samples=samples, seed=seed)
+                      differences=differences, hazards=hazards, samples=samples, seed=seed,
+                      harm=harm, harm_differences=harm_differences)

@@ -287,6 +287,6 @@ def _check(target: float, hazard: str, scenario: ResolvedScenario) -> None:
         raise ValueError(f"the target probability must be in (0, 1), got {target}")
     from stuntsim.car.model import CarModel
 
-    known = [*CarModel.hazards, ANY]
+    known = [*CarModel(scenario).hazards, ANY]
     if hazard not in known:
         raise ValueError(f"unknown hazard {hazard!r}: one of {known}")

@@ -1,7 +1,9 @@
 r"""Street geometry: solids, people and surfaces, and clearance queries for car footprints.
 
-A street is a set of solid polygons (building faces, parked cars, kerbs, barriers), a few
-people (upright circles) and friction patches, all in one world frame (x, y) in metres.
+A street is a set of solid polygons (building faces, rock faces, parked cars, kerbs), a few
+people (upright circles), friction patches, **drops** (areas where the ground ends: the
+void beyond a road edge, with the height of the fall) and **barriers** (a parapet or guard
+rail with a containment limit), all in one world frame (x, y) in metres.
 The hot path of a Monte Carlo run asks, every time step and for n samples at once, how far
 each car's rectangular footprint is from the solids. :class:`DistanceField` answers that
 in O(n) without looping over wall segments:
@@ -56,25 +58,36 @@ from matplotlib.path import Path
 __all__ = [
     "CATEGORIES",
     "COLLISION_CATEGORIES",
+    "EN1317_CONTAINMENT",
     "FAR_DISTANCE",
+    "Barrier",
     "DistanceField",
+    "Drop",
     "FootprintClearance",
     "FrictionMap",
     "Person",
     "Solid",
     "StreetGeometry",
     "SurfacePatch",
+    "barrier_from_face",
+    "breach_normal_speed",
+    "drop_from_edge",
+    "edge_margin",
     "footprint_corners",
+    "impact_severity",
     "people_clearance",
     "rectangle",
     "solid_from_face",
+    "wheel_contact_points",
 ]
 
-CATEGORIES = ("building", "obstacle", "kerb", "barrier")
-"""Solid categories understood by :class:`StreetGeometry`."""
+CATEGORIES = ("building", "rock", "obstacle", "kerb")
+"""Solid categories understood by :class:`StreetGeometry` (barriers and drops have their own
+classes, :class:`Barrier` and :class:`Drop`)."""
 
-COLLISION_CATEGORIES = ("building", "obstacle", "barrier")
-"""Categories a car crashes into (a kerb is a separate, low edge it can run over)."""
+COLLISION_CATEGORIES = ("building", "rock", "obstacle")
+"""Categories a car crashes into and that never give way (a kerb is a separate, low edge it
+can run over; a :class:`Barrier` holds only up to its containment limit)."""
 
 FAR_DISTANCE = 1.0e6
 """Distance [m] returned for query points outside a :class:`DistanceField`'s bounds."""
@@ -162,6 +175,165 @@ class SurfacePatch:
             self, "polygon", _normalise_polygon(self.polygon, f"surface {self.name!r}")
         )
         object.__setattr__(self, "mu", float(self.mu))
+
+
+@dataclass(frozen=True, eq=False)
+class Drop:
+    """Where the ground ends: the void beyond a road edge, as a polygon, and its depth.
+
+    The polygon's boundary along the road is the edge; a wheel whose contact point lies
+    inside the polygon has left the road (the ``departure`` hazard). The polygon needs only
+    to reach a few metres beyond the edge (:func:`drop_from_edge` builds it from the edge).
+
+    Parameters
+    ----------
+    name : str              Label.
+    polygon : array_like    Simple polygon (k, 2) [m].
+    height : float          Height of the fall from the road edge to what stops it [m], > 0.
+    """
+
+    name: str
+    polygon: np.ndarray
+    height: float
+
+    def __post_init__(self):
+        if not self.height > 0:
+            raise ValueError(f"drop {self.name!r}: height must be > 0, got {self.height}")
+        object.__setattr__(self, "polygon", _normalise_polygon(self.polygon, f"drop {self.name!r}"))
+        object.__setattr__(self, "height", float(self.height))
+
+
+@dataclass(frozen=True, eq=False)
+class Barrier:
+    """A road restraint (parapet, guard rail, stone wall) that holds up to a limit.
+
+    The limit is the impact severity it contains, the kinetic energy of the velocity
+    component normal to the barrier, ISe = ½ m (v sin θ)² (EN 1317-2:2010, §3 and Table 1,
+    where each containment level is defined by test impacts of given mass, speed and angle;
+    :data:`EN1317_CONTAINMENT` gives the energies). An impact at or below the limit is held
+    (a collision with the barrier); above it the barrier gives way, absorbs its limit and
+    the car goes on with the rest (see :func:`breach_normal_speed`).
+
+    Parameters
+    ----------
+    name : str                   Label.
+    polygon : array_like         The barrier's footprint (k, 2) [m].
+    containment_energy : float   ISe it holds [J], > 0 (``inf``: an unbreakable wall).
+    """
+
+    name: str
+    polygon: np.ndarray
+    containment_energy: float
+
+    def __post_init__(self):
+        if not self.containment_energy > 0:
+            raise ValueError(
+                f"barrier {self.name!r}: containment_energy must be > 0, "
+                f"got {self.containment_energy}"
+            )
+        object.__setattr__(
+            self, "polygon", _normalise_polygon(self.polygon, f"barrier {self.name!r}")
+        )
+        object.__setattr__(self, "containment_energy", float(self.containment_energy))
+
+
+def _test_impact_energy(mass, speed_kmh, angle_deg) -> float:
+    """ISe = ½ m (v sin θ)² of an EN 1317-2 test impact [J]."""
+    return 0.5 * mass * (speed_kmh / 3.6 * math.sin(math.radians(angle_deg))) ** 2
+
+
+#: EN 1317-2:2010 containment levels → the impact severity [J] of their highest-energy test
+#: (Table 1 test definitions: TB21 1300 kg 80 km/h 8°; TB22 1300 kg 80 km/h 15°; TB31
+#: 1500 kg 80 km/h 20°; TB32 1500 kg 110 km/h 20°; TB41 10 t 70 km/h 8°; TB42 10 t 70 km/h
+#: 15°; TB51 13 t bus 70 km/h 20°; TB61 16 t 80 km/h 20°; TB71 30 t 65 km/h 20°; TB81 38 t
+#: 65 km/h 20°). Gives the widely quoted 43 kJ (N1), 82 kJ (N2), 127 kJ (H1), 288 kJ (H2),
+#: 462 kJ (H3), 572 kJ (H4a), 725 kJ (H4b).
+EN1317_CONTAINMENT: dict[str, float] = {
+    "T1": _test_impact_energy(1300, 80, 8),
+    "T2": _test_impact_energy(1300, 80, 15),
+    "T3": _test_impact_energy(10000, 70, 8),
+    "N1": _test_impact_energy(1500, 80, 20),
+    "N2": _test_impact_energy(1500, 110, 20),
+    "H1": _test_impact_energy(10000, 70, 15),
+    "H2": _test_impact_energy(13000, 70, 20),
+    "H3": _test_impact_energy(16000, 80, 20),
+    "H4a": _test_impact_energy(30000, 65, 20),
+    "H4b": _test_impact_energy(38000, 65, 20),
+}
+
+
+def impact_severity(mass, normal_speed):
+    """Impact severity ISe = ½ m v_n² [J] (EN 1317-2), v_n the speed into the barrier."""
+    v_n = np.maximum(np.asarray(normal_speed, dtype=float), 0.0)
+    return 0.5 * np.asarray(mass, dtype=float) * v_n**2
+
+
+def breach_normal_speed(mass, normal_speed, containment_energy):
+    """Normal speed left after breaking through a barrier [m/s].
+
+    Energy balance across the breach: the barrier absorbs its containment energy E_c from
+    the normal motion, ½ m v_n'² = ½ m v_n² − E_c, so v_n' = √(v_n² − 2 E_c / m) (0 when the
+    barrier holds). An idealisation: a real barrier that gives way absorbs less than its
+    rating in some failure modes (posts snapping, a car vaulting a low wall) and more in
+    others; the tangential speed is kept (no friction along the barrier).
+    """
+    v_n = np.maximum(np.asarray(normal_speed, dtype=float), 0.0)
+    left = v_n**2 - 2.0 * np.asarray(containment_energy, dtype=float) / np.asarray(mass, float)
+    return np.sqrt(np.maximum(left, 0.0))
+
+
+def wheel_contact_points(x, y, yaw, cg_to_front, cg_to_rear, half_track):
+    """World positions of the four tyre contact points, shape (4, n) each [m].
+
+    Rows: front left, front right, rear left, rear right; a wheel's contact point is at
+    (+a or −b, ±t/2) in the body frame (x forward, y left), rotated by the yaw ψ.
+    """
+    x, y, yaw, a, b, half = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v, dtype=float)) for v in
+          (x, y, yaw, cg_to_front, cg_to_rear, half_track))
+    )
+    u = np.stack([a, a, -b, -b])
+    w = np.stack([half, -half, half, -half])
+    c, s = np.cos(yaw), np.sin(yaw)
+    return x + c * u - s * w, y + s * u + c * w
+
+
+def edge_margin(field: DistanceField, x, y, yaw, cg_to_front, cg_to_rear, half_track):
+    """The ``departure`` margin at a pose: signed distance of the nearest wheel's contact
+    point from the drops [m] (positive on the road, negative beyond an edge).
+
+    Returns
+    -------
+    margin : ndarray (n,)   [m]
+    drop_index : ndarray (n,)   the drop nearest that wheel (index into the field's solids)
+    """
+    wx, wy = wheel_contact_points(x, y, yaw, cg_to_front, cg_to_rear, half_track)
+    distance, index = field.point_distance(wx.ravel(), wy.ravel())
+    distance = distance.reshape(wx.shape)
+    nearest = np.argmin(distance, axis=0)
+    columns = np.arange(wx.shape[1])
+    return distance[nearest, columns], index.reshape(wx.shape)[nearest, columns]
+
+
+def drop_from_edge(name, edge, drop_side, height, depth=10.0) -> Drop:
+    """A :class:`Drop` from the road edge as an open polyline and the side the void is on.
+
+    Parameters
+    ----------
+    edge : array_like      Edge vertices (k, 2) [m], k ≥ 2, in order.
+    drop_side : str        "left" or "right" of the direction along ``edge``.
+    height : float         Height of the fall [m].
+    depth : float          How far the polygon reaches beyond the edge [m] (only needs to
+                           contain where a wheel can be when the departure is detected).
+    """
+    solid = solid_from_face(name, "building", edge, drop_side, thickness=depth)
+    return Drop(name, solid.polygon, height)
+
+
+def barrier_from_face(name, face, solid_side, thickness, containment_energy) -> Barrier:
+    """A :class:`Barrier` from its road-side face (open polyline), side and thickness."""
+    solid = solid_from_face(name, "building", face, solid_side, thickness=thickness)
+    return Barrier(name, solid.polygon, containment_energy)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1119,6 +1291,8 @@ class StreetGeometry:
     solids : sequence of Solid
     people : sequence of Person
     surfaces : sequence of SurfacePatch   Later ones override earlier ones.
+    drops : sequence of Drop              Where the ground ends.
+    barriers : sequence of Barrier        Restraints with a containment limit.
     default_mu : float                    μ where no surface patch applies [-].
     resolution : float                    Distance-grid spacing [m].
     margin : float                        Space around the contents in :attr:`bounds` [m].
@@ -1130,13 +1304,15 @@ class StreetGeometry:
     solids: Sequence[Solid] = ()
     people: Sequence[Person] = ()
     surfaces: Sequence[SurfacePatch] = ()
+    drops: Sequence[Drop] = ()
+    barriers: Sequence[Barrier] = ()
     default_mu: float = 0.8
     resolution: float = 0.02
     margin: float = 5.0
     area: tuple[float, float, float, float] | None = None
 
     def __post_init__(self):
-        for name in ("solids", "people", "surfaces"):
+        for name in ("solids", "people", "surfaces", "drops", "barriers"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @cached_property
@@ -1145,6 +1321,7 @@ class StreetGeometry:
         if self.area is not None:
             return tuple(float(v) for v in self.area)
         points = [s.polygon for s in self.solids] + [p.polygon for p in self.surfaces]
+        points += [d.polygon for d in self.drops] + [b.polygon for b in self.barriers]
         points += [np.vstack([p.center - p.radius, p.center + p.radius]) for p in self.people]
         if not points:
             return (-self.margin, self.margin, -self.margin, self.margin)
@@ -1157,6 +1334,23 @@ class StreetGeometry:
         """Solids of :data:`COLLISION_CATEGORIES`, indexed by ``collision_field``."""
         return tuple(s for s in self.solids if s.category in COLLISION_CATEGORIES)
 
+    def collision_name(self, index: int) -> str:
+        """Name of what a car collided with: ``collision_solids`` first, then ``barriers``
+        (the car model's ``collision_object`` numbering); "" for −1."""
+        if index < 0:
+            return ""
+        solids = self.collision_solids
+        if index < len(solids):
+            return solids[index].name
+        return self.barriers[index - len(solids)].name
+
+    def collision_category(self, index: int) -> str:
+        """Category of what a car collided with ("barrier" for a barrier), "" for −1."""
+        if index < 0:
+            return ""
+        solids = self.collision_solids
+        return solids[index].category if index < len(solids) else "barrier"
+
     @cached_property
     def kerbs(self) -> tuple[Solid, ...]:
         """Solids of category "kerb", indexed by ``kerb_field``."""
@@ -1164,8 +1358,32 @@ class StreetGeometry:
 
     @cached_property
     def collision_field(self) -> DistanceField:
-        """Distance field of buildings, obstacles and barriers (built on first use)."""
+        """Distance field of buildings, rock faces and obstacles (built on first use)."""
         return DistanceField(self.collision_solids, bounds=self.bounds, resolution=self.resolution)
+
+    @cached_property
+    def barrier_field(self) -> DistanceField | None:
+        """Distance field of the barriers (indexed like ``barriers``), or None."""
+        if not self.barriers:
+            return None
+        return DistanceField(
+            [Solid(b.name, "obstacle", b.polygon) for b in self.barriers],
+            bounds=self.bounds, resolution=self.resolution,
+        )
+
+    @cached_property
+    def drop_field(self) -> DistanceField | None:
+        """Distance field of the drops (indexed like ``drops``), or None.
+
+        Positive on the road, negative beyond an edge: at a wheel's contact point it is the
+        ``departure`` margin.
+        """
+        if not self.drops:
+            return None
+        return DistanceField(
+            [Solid(d.name, "obstacle", d.polygon) for d in self.drops],
+            bounds=self.bounds, resolution=self.resolution,
+        )
 
     @cached_property
     def kerb_field(self) -> DistanceField | None:

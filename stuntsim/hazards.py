@@ -29,8 +29,8 @@ CAR_HAZARDS: dict[str, Hazard] = {
         Hazard(
             "collision",
             "m",
-            "closest approach of the car's footprint to a building or obstacle "
-            "(negative: contact)",
+            "closest approach of the car's footprint to a building, rock face, obstacle or "
+            "a barrier that holds (negative: contact)",
         ),
         Hazard(
             "person_struck",
@@ -109,6 +109,24 @@ def stopping_distance(speed, reaction_time, deceleration):
     return speed * np.asarray(reaction_time) + speed**2 / (2.0 * np.asarray(deceleration))
 
 
+DEPARTURE = Hazard(
+    "departure",
+    "m",
+    "signed distance of the nearest wheel's contact point from a drop edge (negative: a "
+    "wheel beyond the edge; a barrier that holds stops the car first, one that gives way "
+    "does not)",
+)
+
+
+def car_hazards(has_drops: bool) -> dict[str, Hazard]:
+    """The car hazards of a street: :data:`CAR_HAZARDS`, plus ``departure`` where the
+    ground ends somewhere (a street without drops has no departure hazard to report)."""
+    hazards = dict(CAR_HAZARDS)
+    if has_drops:
+        hazards["departure"] = DEPARTURE
+    return hazards
+
+
 # --------------------------------------------------------------------------------------
 # Harm: how bad each hazard would be, per sample (stuntsim.severity holds the relations)
 # --------------------------------------------------------------------------------------
@@ -137,6 +155,12 @@ CAR_HARM_RELATIONS: dict[str, dict[str, str | None]] = {
         "serious_injury": "MAIS3+ per rollover, belted near side (NASS-CDS 1992–2004)",
     },
     "loss_of_control": {"who": "-", "fatality": None, "serious_injury": None},
+    "departure": {
+        "who": "car occupants (stunt driver)",
+        "fatality": "fall from the drop height, log-logistic on Smith et al.'s LD50 "
+                    "(ASSUMPTION for occupants of a falling car: no published relation)",
+        "serious_injury": None,
+    },
 }
 
 
@@ -170,5 +194,8 @@ def car_harm(margins: dict[str, np.ndarray], details: dict[str, np.ndarray]):
             serious = np.where(happened, severity.pedestrian_tefft(speed)["serious"], 0.0)
         elif name in ("rollover", "tripped_rollover"):
             serious = np.where(happened, severity.rollover_serious_injury(), 0.0)
+        elif name == "departure":
+            height = np.nan_to_num(details["departure_height"], nan=0.0)
+            fatal = np.where(happened, severity.fall_fatality(height), 0.0)
         out[name] = {"fatality": fatal, "serious_injury": serious}
     return out

@@ -20,11 +20,13 @@ OUTCOME_STYLE = {
     "loss_of_control": ("#862e9c", "loss of control (sideslip)"),
     "rollover": ("#5c940d", "rollover (quasi-static)"),
     "tripped_rollover": ("#a61e4d", "tripped rollover (kerb)"),
-    "collision": ("#c92a2a", "collision (building / obstacle)"),
+    "collision": ("#c92a2a", "collision (building / rock / obstacle / barrier)"),
+    "departure": ("#e64980", "over the edge (departure)"),
     "person_struck": ("#000000", "person struck"),
 }
 SOLID_STYLE = {
     "building": dict(facecolor="#ced4da", edgecolor="#495057"),
+    "rock": dict(facecolor="#b08968", edgecolor="#6f4e37", hatch=".."),
     "obstacle": dict(facecolor="#74c0fc", edgecolor="#1864ab"),
     "kerb": dict(facecolor="#e9ecef", edgecolor="#868e96", hatch="///"),
 }
@@ -55,10 +57,17 @@ def plot_scene(
         left = patch.polygon[np.argmin(patch.polygon[:, 0])]
         ax.annotate(f"{patch.name}, μ = {patch.mu:.2g}", (left[0], np.mean(patch.polygon[:, 1])),
                     xytext=(-4, 0), textcoords="offset points", fontsize=7, ha="right",
-                    va="center", color="#1864ab", zorder=6)
+                    va="center", color="#1864ab", zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
     for solid in street.solids:
         style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
         ax.add_patch(Polygon(solid.polygon, closed=True, zorder=2, **style))
+    for drop in street.drops:
+        ax.add_patch(Polygon(drop.polygon, closed=True, facecolor="#343a40", alpha=0.85,
+                             edgecolor="#1c7ed6", lw=1.5, zorder=2))
+    for barrier in street.barriers:
+        ax.add_patch(Polygon(barrier.polygon, closed=True, facecolor="#ffd43b",
+                             edgecolor="#e67700", lw=0.8, zorder=3))
     for person in street.people:
         ax.add_patch(Circle(person.center, person.radius, facecolor="#ffc9c9",
                             edgecolor="#c92a2a", zorder=7))
@@ -75,30 +84,59 @@ def plot_scene(
         sample = shown[row]
         keep = traj["active"][row] > 0
         colour = OUTCOME_STYLE[labels[sample]][0]
-        ax.plot(traj["x"][row][keep], traj["y"][row][keep], color=colour, lw=0.8,
-                alpha=0.75, zorder=4)
+        failed = labels[sample] not in ("safe", "near miss")
+        ax.plot(traj["x"][row][keep], traj["y"][row][keep], color=colour,
+                lw=1.4 if failed else 0.8, alpha=0.9 if failed else 0.75, zorder=4)
 
-    worst = int(np.argmin(result.margins["collision"]))
+    # the car at its closest approach in the worst sample of the distance hazard that
+    # failed most often (collision, or the drop edge)
+    shown_hazard = "collision"
+    if "departure" in result.margins and "edge" in traj and (
+        np.count_nonzero(result.margins["departure"] < 0)
+        > np.count_nonzero(result.margins["collision"] < 0)
+    ):
+        shown_hazard = "departure"
+    key = "edge" if shown_hazard == "departure" else "clearance"
+    worst = int(np.argmin(result.margins[shown_hazard]))
     rows = np.flatnonzero(samples == worst)
     if rows.size:
         row = rows[0]
         keep = traj["active"][row] > 0
-        step = int(np.argmin(np.where(keep, traj["clearance"][row], np.inf)))
+        step = int(np.argmin(np.where(keep, traj[key][row], np.inf)))
         corners = _footprint(result, worst, traj["x"][row][step], traj["y"][row][step],
                              traj["yaw"][row][step])
         ax.add_patch(Polygon(corners, closed=True, facecolor="#ffe066", edgecolor="k",
                              lw=1.2, zorder=9))
-        clearance = result.margins["collision"][worst]
-        ax.annotate(f"worst sample #{worst}\nclosest approach {clearance:+.2f} m",
-                    corners.mean(axis=0), xytext=(15, -25), textcoords="offset points",
-                    fontsize=8, arrowprops=dict(arrowstyle="->", lw=0.8), zorder=10)
+        clearance = result.margins[shown_hazard][worst]
+        what = "nearest wheel to the edge" if shown_hazard == "departure" else "closest approach"
+        # the label goes toward the middle of the view (it stays inside the axes)
+        xmin, xmax, ymin, ymax = _view_box(result, view)
+        centre = corners.mean(axis=0)
+        inward = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2]) - centre
+        inward = inward / max(float(np.hypot(*inward)), 1e-9)
+        ax.annotate(f"worst sample #{worst}\n{what} {clearance:+.2f} m",
+                    centre, xytext=tuple(80 * inward + [-40, -10]), textcoords="offset points",
+                    fontsize=8, arrowprops=dict(arrowstyle="->", lw=0.8), zorder=10,
+                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#868e96", alpha=0.9))
 
     present = [key for key in OUTCOME_STYLE if np.any(labels[shown] == key)]
     handles = [Line2D([], [], color=OUTCOME_STYLE[k][0], label=OUTCOME_STYLE[k][1])
                for k in present]
     handles += [Line2D([], [], color="k", ls="--", label="rehearsed line"),
                 Patch(facecolor="#ffe066", edgecolor="k", label="car at closest approach")]
-    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+    if any(s.category == "rock" for s in street.solids):
+        handles.append(Patch(label="rock face", **SOLID_STYLE["rock"]))
+    for drop in street.drops:
+        handles.append(Patch(facecolor="#343a40", edgecolor="#1c7ed6",
+                             label=f"{drop.name}: {drop.height:.0f} m drop beyond the edge"))
+    for barrier in street.barriers:
+        handles.append(Patch(facecolor="#ffd43b", edgecolor="#e67700",
+                             label=f"{barrier.name} (holds {barrier.containment_energy / 1e3:.0f}"
+                                   f" kJ nominal)"))
+    if street.drops or street.barriers:  # open scenes: keep the legend off the road
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
+    else:
+        ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
     xmin, xmax, ymin, ymax = _view_box(result, view)
     ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), aspect="equal",
            xlabel="x (east) [m]", ylabel="y (north) [m]",
@@ -437,4 +475,85 @@ def plot_comparison(ax: Axes, comparison, *, hazard: str = "any") -> Axes:
            ylim=(-0.6, len(names) - 0.4),
            title=f"Mitigations on common random numbers ({comparison.samples} takes each): "
                  f"green = significantly safer, red = worse")
+    return ax
+
+
+BAND_COLOURS = {"low": "#b2f2bb", "medium": "#ffec99", "high": "#ffc078",
+                "very high": "#ff8787"}
+
+
+def plot_risk_matrix(ax: Axes, info: dict) -> Axes:
+    """The 5 × 5 risk matrix of a run's summary (``summary(result)["risk_matrix"]``).
+
+    Cells are coloured by band (low / medium / high / very high; the scale is written in
+    ``info["risk_matrix"]["scale"]``); each rated hazard is written in its cell, and the
+    hazards that could not be rated are listed underneath with the reason.
+    """
+    from stuntsim.severity import _LIKELIHOOD_NAMES, _SEVERITY_NAMES, DEFAULT_MATRIX
+
+    for lik in range(1, 6):
+        for sev in range(1, 6):
+            score, band = DEFAULT_MATRIX.rating(np.int64(lik), np.int64(sev))
+            ax.add_patch(Polygon([[sev - 0.5, lik - 0.5], [sev + 0.5, lik - 0.5],
+                                  [sev + 0.5, lik + 0.5], [sev - 0.5, lik + 0.5]],
+                                 closed=True, facecolor=BAND_COLOURS.get(band, "#e9ecef"),
+                                 edgecolor="white", lw=2, zorder=1))
+            ax.text(sev + 0.42, lik - 0.42, str(score), ha="right", va="bottom", fontsize=7,
+                    color="#495057", zorder=2)
+    cells: dict[tuple[int, int], list[str]] = {}
+    unrated = []
+    for name, cell in info["risk_matrix"]["hazards"].items():
+        label = name.replace("_", " ")
+        if cell["severity"] is None:
+            unrated.append(f"{label}: {cell['band']}")
+            continue
+        cells.setdefault((cell["likelihood"], cell["severity"]), []).append(label)
+    for (lik, sev), names in cells.items():
+        ax.text(sev, lik, "\n".join(names), ha="center", va="center", fontsize=8,
+                fontweight="bold", zorder=3)
+    ax.set_xticks(range(1, 6), [f"{i}\n{n.split(' (')[0]}" for i, n in
+                                enumerate(_SEVERITY_NAMES, start=1)], fontsize=8)
+    ax.set_yticks(range(1, 6), [f"{n} {i}" for i, n in enumerate(_LIKELIHOOD_NAMES, start=1)],
+                  fontsize=8)
+    ax.set(xlim=(0.5, 5.5), ylim=(0.5, 5.5), aspect="equal",
+           xlabel="Severity if it happens (worst outcome with ≥ 1 % probability)",
+           ylabel="Likelihood per take (upper 95 % bound;\n<1e-4, <1e-3, <1e-2, <0.1, ≥0.1)",
+           title=f"Risk matrix: {info['scenario']}")
+    handles = [Patch(facecolor=c, label=f"{b} risk") for b, c in BAND_COLOURS.items()]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    if unrated:
+        ax.text(1.02, 0.0, "not rated:\n" + "\n".join(unrated), transform=ax.transAxes,
+                fontsize=7, va="bottom", ha="left", color="#495057")
+    return ax
+
+
+def plot_comparison_harm(ax: Axes, comparison, *, outcome: str = "fatality") -> Axes:
+    """Each variant's expected harm per take over all hazards (P(death) or P(serious injury
+    or death)); a variant's bar is the baseline's value plus the paired difference's 95 %
+    interval (common random numbers), so it shows what the mitigation changes."""
+    from stuntsim.risk.montecarlo import ANY
+
+    names = comparison.names
+    y = np.arange(len(names))[::-1]
+    values = np.array([h[ANY][outcome] for h in comparison.harm])
+    base = values[0]
+    ax.plot(base, y[0], "o", color="#495057")
+    for i, yi in enumerate(y[1:]):
+        d = comparison.harm_differences[i][ANY][outcome]
+        lo, hi = base + d.ci95[0], base + d.ci95[1]
+        colour = "#2b8a3e" if d.ci95[1] < 0 else "#c92a2a" if d.ci95[0] > 0 else "#868e96"
+        ax.errorbar(values[i + 1], yi, xerr=[[max(values[i + 1] - lo, 0)],
+                                            [max(hi - values[i + 1], 0)]],
+                    fmt="o", color=colour, capsize=4)
+        ax.annotate(f"Δ = {d.difference:+.2g} [{d.ci95[0]:+.2g}, {d.ci95[1]:+.2g}]",
+                    (max(hi, values[i + 1]), yi), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8, color=colour)
+    ax.axvline(base, color="#495057", lw=0.8, ls=":", label="baseline")
+    ax.set_yticks(y, [f"{n} (baseline)" if i == 0 else n for i, n in enumerate(names)])
+    what = "P(death)" if outcome == "fatality" else "P(serious injury or death)"
+    top = max(values.max(), base + max(d[ANY][outcome].ci95[1]
+                                        for d in comparison.harm_differences))
+    ax.set(xlabel=f"Expected {what} per take, all hazards (bars: baseline + paired Δ, 95 %)",
+           xlim=(0, max(top * 1.8, 1e-6)), ylim=(-0.6, len(names) - 0.4),
+           title=f"Harm on common random numbers ({comparison.samples} takes each)")
     return ax

@@ -111,7 +111,13 @@ def _harm_entry(name: str, harm: dict[str, np.ndarray]) -> dict[str, Any]:
 def _credible_worst(name: str, result: RiskResult) -> dict[str, float] | None:
     """For a hazard that never happened: the harm if it had, at the car's speed when it came
     closest (95th percentile over the samples) — so a person who was never struck is still
-    rated by how fast the car passed them."""
+    rated by how fast the car passed them; a drop nobody went over, by its height."""
+    from stuntsim import severity
+
+    if name == "departure" and result.street.drops:
+        height = max(drop.height for drop in result.street.drops)
+        return {"fatality": float(severity.fall_fatality(height)),
+                "basis": f"if it happened: a fall from the {height:.0f} m drop (nominal)"}
     if name != "person_struck":
         return None
     speeds = result.details["person_closest_speed"]
@@ -123,7 +129,8 @@ def _credible_worst(name: str, result: RiskResult) -> dict[str, float] | None:
     speed = float(np.quantile(speeds, 0.95))
     return {"fatality": float(severity.pedestrian_fatality_rosen_sander(speed)),
             "serious_injury": float(severity.pedestrian_tefft(speed)["serious"]),
-            "speed_kmh": speed * 3.6}
+            "basis": f"if it happened at the car's speed when closest (95th percentile, "
+                     f"{speed * 3.6:.0f} km/h)"}
 
 
 def _matrix_cell(estimate, harm: dict[str, np.ndarray], happened: np.ndarray,
@@ -146,9 +153,9 @@ def _matrix_cell(estimate, harm: dict[str, np.ndarray], happened: np.ndarray,
             cell.update({"severity": None, "score": None,
                          "band": "not rated (the hazard never happened in this run)"})
             return cell
-        conditional = {key: if_it_happened[key] for key in ("fatality", "serious_injury")}
-        cell["severity_basis"] = (f"if it happened at the car's speed when closest "
-                                  f"(95th percentile, {if_it_happened['speed_kmh']:.0f} km/h)")
+        conditional = {key: if_it_happened[key] for key in ("fatality", "serious_injury")
+                       if key in if_it_happened}
+        cell["severity_basis"] = if_it_happened["basis"]
     severity = int(DEFAULT_MATRIX.severity(p_fatal=conditional.get("fatality", 0.0),
                                            p_major=conditional.get("serious_injury", 0.0)))
     score, band = DEFAULT_MATRIX.rating(np.int64(likelihood), np.int64(severity))
@@ -164,7 +171,7 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         objects = details["collision_object"][failed]
         speeds = details["collision_speed"][failed] * 3.6
         counts = {
-            result.street.collision_solids[i].name: int(np.count_nonzero(objects == i))
+            result.street.collision_name(int(i)): int(np.count_nonzero(objects == i))
             for i in np.unique(objects) if i >= 0
         }
         return {
@@ -182,6 +189,23 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         return {
             "people_struck": counts,
             "impact_speed_kmh": _spread(details["person_speed"][failed] * 3.6),
+        }
+    if name == "departure" and failed.any():
+        drops = details["departure_drop"][failed]
+        counts = {
+            result.street.drops[i].name: int(np.count_nonzero(drops == i))
+            for i in np.unique(drops) if i >= 0
+        }
+        breached = details["barrier_breached"][failed]
+        through = {
+            result.street.barriers[i].name: int(np.count_nonzero(breached == i))
+            for i in np.unique(breached) if i >= 0
+        }
+        return {
+            "edges_crossed": counts,
+            "through_barrier": through,
+            "impact_speed_kmh": _spread(details["departure_speed"][failed] * 3.6),
+            "fall_height_m": _spread(details["departure_height"][failed]),
         }
     return {}
 
@@ -232,12 +256,17 @@ def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
         f"{'':<3} {anyh['failures']:>6}/{result.samples:<7}"
     )
     for name, entry in info["hazards"].items():
-        counts = entry.get("objects_hit") or entry.get("people_struck")
+        counts = (entry.get("objects_hit") or entry.get("people_struck")
+                  or entry.get("edges_crossed"))
         if counts:
             hits = ", ".join(f"{k}: {v}" for k, v in counts.items())
             speed = entry["impact_speed_kmh"]
+            what = "speed at the edge" if name == "departure" else "impact speed"
+            through = entry.get("through_barrier")
+            if through:
+                hits += " (through " + ", ".join(f"{k}: {v}" for k, v in through.items()) + ")"
             lines.append(
-                f"  {name}: {hits}; impact speed median {speed['median']:.0f} km/h, "
+                f"  {name}: {hits}; {what} median {speed['median']:.0f} km/h, "
                 f"max {speed['max']:.0f} km/h"
             )
     lines.append("")
@@ -282,6 +311,10 @@ def failures_csv(result: RiskResult) -> str:
             elif hazard_name == "collision":
                 hit = result.object_hit(sample)
                 speed = result.details["collision_speed"][sample] * 3.6
+            elif hazard_name == "departure":
+                drop = int(result.details["departure_drop"][sample])
+                hit = result.street.drops[drop].name if drop >= 0 else ""
+                speed = result.details["departure_speed"][sample] * 3.6
             else:
                 hit, speed = "", math.nan
             writer.writerow(

@@ -28,7 +28,8 @@ __all__ = ["RiskResult", "StuntWarning", "run"]
 DETAIL_FIELDS = (
     "collision_object", "collision_time", "collision_speed", "collision_normal_speed",
     "collision_angle", "person_index", "person_time", "person_speed", "person_closest_speed",
-    "kerb_slide_speed",
+    "kerb_slide_speed", "departure_drop", "departure_time", "departure_speed",
+    "departure_height", "barrier_breached", "barrier_impact_energy",
     "max_speed", "max_lateral_acceleration", "completed",
 )
 
@@ -82,21 +83,24 @@ class RiskResult:
         near = self.near_miss()
         labels[near] = "near miss"
         order = ["loss_of_control", "rollover", "tripped_rollover", "collision",
-                 "person_struck"]
+                 "departure", "person_struck"]
         for name in order:
-            labels[self.margins[name] < 0] = name
+            if name in self.margins:
+                labels[self.margins[name] < 0] = name
         return labels
 
     def near_miss(self) -> np.ndarray:
         """Boolean (n,): no contact, but closer than the scenario's near-miss distance."""
         threshold = self.resolved.scenario.simulation.near_miss
         clearance = np.minimum(self.margins["collision"], self.margins["person_struck"])
+        if "departure" in self.margins:
+            clearance = np.minimum(clearance, self.margins["departure"])
         return (clearance >= 0) & (clearance < threshold)
 
     def object_hit(self, sample: int) -> str:
         """What the car came closest to (or hit) in a sample, for people."""
         index = int(self.details["collision_object"][sample])
-        return self.street.collision_solids[index].name if index >= 0 else ""
+        return self.street.collision_name(index)
 
     def person_hit(self, sample: int) -> str:
         index = int(self.details["person_index"][sample])
@@ -119,6 +123,9 @@ def run(
 ) -> RiskResult:
     """Run the stunt ``samples`` times over its uncertain inputs.
 
+    A ``kind: train`` scenario runs :func:`stuntsim.train.runner.run` and returns its
+    :class:`~stuntsim.train.runner.TrainResult`; the rest of this docstring is the car's.
+
     Parameters
     ----------
     scenario : ResolvedScenario   From :func:`stuntsim.load_scenario`.
@@ -131,6 +138,12 @@ def run(
     progress : bool               Show a tqdm progress bar on stderr.
     """
     spec = scenario.scenario
+    if spec.kind == "train":  # the train-roof stunt has its own model and result
+        from stuntsim.train.runner import run as run_train
+
+        return run_train(scenario, samples, seed, chunk_blocks=chunk_blocks, executor=executor,
+                         workers=workers, keep_trajectories=keep_trajectories,
+                         progress=progress)
     samples = spec.samples if samples is None else int(samples)
     seed = spec.seed if seed is None else int(seed)
     if samples < 1:

@@ -215,12 +215,50 @@ class Surface(Strict):
     mu: Friction("Peak tyre-road friction coefficient", gt=0.02, le=1.5)
 
 
+class Course(Strict):
+    """An open polyline drawn like the rehearsed line: a start pose and straight/arc
+    segments (for a road edge or a face that follows a bend). Arcs become vertices on the
+    arc every 2° at most (a chord 15 m out sits within 2.3 mm of the arc)."""
+
+    start: Point
+    heading: Angle("Heading at the start, from +x anticlockwise", ge=-7, le=7) = 0.0
+    segments: list[Segment] = Field(min_length=1)
+
+    def points(self, max_turn: float = math.radians(2.0)) -> list[tuple[float, float]]:
+        x, y = (float(v) for v in self.start)
+        heading = self.heading
+        out = [(x, y)]
+        for seg in self.segments:
+            if seg.straight is not None:
+                x += seg.straight * math.cos(heading)
+                y += seg.straight * math.sin(heading)
+                out.append((x, y))
+                continue
+            radius, angle = seg.arc.radius, seg.arc.angle
+            side = math.copysign(1.0, angle)
+            cx, cy = x - side * radius * math.sin(heading), y + side * radius * math.cos(heading)
+            pieces = max(1, math.ceil(abs(angle) / max_turn))
+            for k in range(1, pieces + 1):
+                h = heading + angle * k / pieces
+                out.append((cx + side * radius * math.sin(h), cy - side * radius * math.cos(h)))
+            heading += angle
+            x, y = out[-1]
+        return out
+
+
+def polyline(value: list | Course) -> list[tuple[float, float]]:
+    """The vertices of a face or edge given as points or as a :class:`Course`."""
+    return value.points() if isinstance(value, Course) else [tuple(p) for p in value]
+
+
 class Building(Strict):
     """A building: a closed polygon, or a face (open polyline) with the solid on one side."""
 
     name: str
     polygon: list[Point] | None = Field(None, description="Closed outline, metres")
-    face: list[Point] | None = Field(None, description="Open polyline of the building face")
+    face: list[Point] | Course | None = Field(
+        None, description="Open polyline of the building face (points, or start + segments)"
+    )
     solid_side: Literal["left", "right"] | None = Field(
         None, description="Which side of the face (walking along it) is the building"
     )
@@ -232,11 +270,100 @@ class Building(Strict):
         if self.polygon is not None:
             _check_polygon(list(self.polygon))
         if self.face is not None:
-            if len(self.face) < 2:
+            if len(polyline(self.face)) < 2:
                 raise ValueError("a face needs at least 2 points")
             if self.solid_side is None:
                 raise ValueError("a 'face' needs 'solid_side: left|right'")
         return self
+
+
+class RockFace(Building):
+    """A rock face or cutting beside the road (a solid that never gives way): a closed
+    polygon, or a face (open polyline) with the rock on one side."""
+
+
+class Drop(Strict):
+    """Where the ground ends: a road edge with a fall beyond it.
+
+    Give the edge as an open polyline and the side the void is on (walking along the edge),
+    or the void as a closed polygon whose boundary along the road is the edge.
+    """
+
+    name: str
+    edge: list[Point] | Course | None = Field(
+        None, description="Open polyline of the road edge (points, or start + segments)"
+    )
+    drop_side: Literal["left", "right"] | None = Field(
+        None, description="Which side of the edge (walking along it) the ground falls away"
+    )
+    polygon: list[Point] | None = Field(None, description="The void beyond the edge, metres")
+    height: Length("Height of the fall from the road edge to where it stops", gt=0, le=3000)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Drop:
+        if (self.polygon is None) == (self.edge is None):
+            raise ValueError("give exactly one of 'edge' or 'polygon'")
+        if self.polygon is not None:
+            _check_polygon(list(self.polygon))
+        if self.edge is not None:
+            if len(polyline(self.edge)) < 2:
+                raise ValueError("an edge needs at least 2 points")
+            if self.drop_side is None:
+                raise ValueError("an 'edge' needs 'drop_side: left|right'")
+        return self
+
+
+CONTAINMENT_LEVELS = ("T1", "T2", "T3", "N1", "N2", "H1", "H2", "H3", "H4a", "H4b")
+
+
+class Barrier(Strict):
+    """A parapet, guard rail or low wall that holds an impact up to its containment limit.
+
+    The limit is an impact severity ISe = ½ m (v sin θ)² (EN 1317-2): give it as an energy
+    (``containment_energy: 20 kJ``) or as an EN 1317 containment level (``N1`` = 43 kJ,
+    ``N2`` = 82 kJ, ``H1`` = 127 kJ, …). ``present: false`` takes the barrier away (a
+    variant can put it in: ``street.barriers.<name>.present: true``).
+    """
+
+    name: str
+    face: list[Point] | Course | None = Field(
+        None, description="Open polyline of the road-side face (points, or start + segments)"
+    )
+    solid_side: Literal["left", "right"] | None = Field(
+        None, description="Which side of the face (walking along it) the barrier is on"
+    )
+    polygon: list[Point] | None = Field(None, description="The barrier's footprint, metres")
+    thickness: Length("Thickness behind the face", gt=0.02, le=5) = 0.4
+    containment_energy: Quantity(
+        "energy", "Impact severity the barrier holds, ½ m (v sin θ)²", gt=0, le=1e8
+    ) = None
+    containment_level: Literal[CONTAINMENT_LEVELS] | None = Field(  # type: ignore[valid-type]
+        None, description="EN 1317-2 containment level instead of an energy"
+    )
+    present: bool = Field(True, description="Whether the barrier is installed")
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Barrier:
+        if (self.polygon is None) == (self.face is None):
+            raise ValueError("give exactly one of 'face' or 'polygon'")
+        if self.polygon is not None:
+            _check_polygon(list(self.polygon))
+        if self.face is not None:
+            if len(polyline(self.face)) < 2:
+                raise ValueError("a face needs at least 2 points")
+            if self.solid_side is None:
+                raise ValueError("a 'face' needs 'solid_side: left|right'")
+        if (self.containment_energy is None) == (self.containment_level is None):
+            raise ValueError("give exactly one of 'containment_energy' or 'containment_level'")
+        return self
+
+    def containment(self) -> float:
+        """The impact severity it holds [J]."""
+        if self.containment_energy is not None:
+            return self.containment_energy
+        from stuntsim.geometry import EN1317_CONTAINMENT
+
+        return EN1317_CONTAINMENT[self.containment_level]
 
 
 class Rectangle(Strict):
@@ -289,19 +416,29 @@ class SurfacePatch(Strict):
 
 class Street(Strict):
     surface: Surface = Field(description="The surface everywhere outside the patches")
+    gradient: Friction(
+        "Grade of the road along the rehearsed line, rise over run, positive uphill in the "
+        "direction of travel (e.g. '8 %')", ge=-0.4, le=0.4,
+    ) = 0.0
     buildings: list[Building] = Field(default_factory=list)
+    rock_faces: list[RockFace] = Field(default_factory=list)
     obstacles: list[Obstacle] = Field(default_factory=list)
     kerbs: list[Kerb] = Field(default_factory=list)
+    drops: list[Drop] = Field(default_factory=list)
+    barriers: list[Barrier] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
     surfaces: list[SurfacePatch] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Street:
-        if not self.buildings and not self.obstacles:
+        if not (self.buildings or self.rock_faces or self.obstacles or self.drops
+                or self.barriers):
             raise ValueError(
-                "the street has no buildings and no obstacles: nothing to collide with"
+                "the street has no buildings, rock faces, obstacles, drops or barriers: "
+                "nothing can go wrong"
             )
-        names = [item.name for group in (self.buildings, self.obstacles, self.kerbs,
+        names = [item.name for group in (self.buildings, self.rock_faces, self.obstacles,
+                                          self.kerbs, self.drops, self.barriers,
                                           self.people, self.surfaces) for item in group]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -531,22 +668,37 @@ class ScenarioBase(Strict):
         description="Planned takes, rehearsals included (risk over the shoot: 1 − (1 − p)^N)",
     )
     uncertain: dict[str, DistributionSpec] = Field(default_factory=dict)
-    variants: dict[str, dict[str, Number]] = Field(
+    variants: dict[str, dict[str, bool | Number]] = Field(
         default_factory=dict,
         description="Named mitigations: each maps dotted paths to new planned values "
-        "(e.g. {'slower corner': {'maneuver.corner_speed': '15 km/h'}}); compared with "
+        "(e.g. {'slower corner': {'maneuver.corner_speed': '15 km/h'}}) or switches "
+        "({'parapet': {'street.barriers.parapet.present': true}}); compared with "
         "the baseline on common random numbers by `stuntsim compare FILE`",
     )
 
     @model_validator(mode="after")
     def _uncertain_paths_resolve(self) -> ScenarioBase:
         leaves = numeric_leaves(self)
+        switches = switch_leaves(self)
         for name, changes in self.variants.items():
             if not changes:
                 raise ValueError(f"variants.{name}: changes nothing")
             for path, value in changes.items():
+                if path in switches:
+                    if not isinstance(value, bool):
+                        raise ValueError(
+                            f"variants.{name}.{path}: is a switch, give true or false, "
+                            f"got {value!r}"
+                        )
+                    continue
+                if isinstance(value, bool):
+                    raise ValueError(
+                        f"variants.{name}.{path}: true/false is only for switches such as "
+                        f"'street.barriers.<name>.present'"
+                    )
                 if path not in leaves:
-                    close = difflib.get_close_matches(path, list(leaves), n=1, cutoff=0.6)
+                    close = difflib.get_close_matches(path, [*leaves, *switches], n=1,
+                                                      cutoff=0.6)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     raise ValueError(
                         f"variants.{name}.{path}: names no numeric field of the scenario{hint}"
@@ -591,13 +743,9 @@ def scenario_kinds() -> dict[str, type[ScenarioBase]]:
     """Every kind of scenario by its ``kind`` value. The train kind lives with its model in
     :mod:`stuntsim.train.scenario` and is imported here on first use (it builds on this
     module)."""
-    kinds: dict[str, type[ScenarioBase]] = {"car": CarScenario}
-    try:  # TEMPORARY while the train kind is being written
-        from stuntsim.train.scenario import TrainScenario
-    except ImportError:
-        return kinds
-    kinds["train"] = TrainScenario
-    return kinds
+    from stuntsim.train.scenario import TrainScenario
+
+    return {"car": CarScenario, "train": TrainScenario}
 
 
 @cache
@@ -628,6 +776,28 @@ def numeric_leaves(scenario: BaseModel) -> dict[str, tuple[float, str]]:
         for key, value in vehicle.resolved().items():
             leaves[f"vehicle.{key}"] = (value, _dimension_of(fields[key]))
     return leaves
+
+
+def switch_leaves(scenario: BaseModel) -> dict[str, bool]:
+    """Every on/off field of a scenario (e.g. ``street.barriers.parapet.present``): dotted
+    path → current value. Variants may flip them; they cannot be uncertain."""
+    found: dict[str, bool] = {}
+
+    def walk(model: BaseModel, prefix: str) -> None:
+        for key in type(model).model_fields:
+            value = getattr(model, key)
+            if isinstance(value, bool):
+                found[f"{prefix}{key}"] = value
+            elif isinstance(value, BaseModel):
+                walk(value, f"{prefix}{key}.")
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        label = getattr(item, "name", None) or str(index)
+                        walk(item, f"{prefix}{key}.{label}.")
+
+    walk(scenario, "")
+    return found
 
 
 def describe_path(scenario: BaseModel, path: str) -> str:
@@ -735,10 +905,11 @@ class ResolvedScenario:
             resolved = resolved.with_nominal(path, value)
         return resolved
 
-    def with_nominal(self, path: str, value: float | str) -> ResolvedScenario:
+    def with_nominal(self, path: str, value: float | str | bool) -> ResolvedScenario:
         """The same scenario with one nominal value moved; its spread moves with it.
 
-        ``value`` is SI, or a string with a unit (``"40 km/h"``) as in a scenario file.
+        ``value`` is SI, or a string with a unit (``"40 km/h"``) as in a scenario file, or
+        true/false for a switch (:func:`switch_leaves`).
         """
         data = self.scenario.model_dump(mode="python", exclude_none=True)
         _set_path(data, self.scenario, path, value)

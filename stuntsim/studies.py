@@ -116,7 +116,7 @@ def sensitivity(
         {name: recorded["values"][:, j] for j, name in enumerate(names)},
         recorded["margins"],
     )
-    unit = CarModel.hazards[hazard].unit
+    unit = CarModel(resolved).hazards[hazard].unit
     return SensitivityResult(hazard=hazard, unit=unit, names=list(names), sobol=result,
                              screen=screen, seed=seed)
 

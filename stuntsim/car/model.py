@@ -10,11 +10,21 @@ Per time step, for all samples at once:
    steering error (bias and a slow weave); a speed controller a = a_plan + k_v (v_plan − v)
    reading the speed plan ``T_v·v`` ahead; both commands reach the car after the driver's
    reaction delay (a per-sample transport delay);
-3. one RK4 step of :mod:`stuntsim.car.dynamics`;
+3. one RK4 step of :mod:`stuntsim.car.dynamics`, with gravity's share from the road's
+   grade along the line (E12 there; the uphill direction is the line's heading where the
+   car is, and μ is scaled by cos θ);
 4. the margins (:mod:`stuntsim.hazards`) as running minima, so memory holds a few numbers
    per sample, never samples × steps. A sample stops at its first contact with a building,
-   an obstacle or a person (the stunt has gone wrong; what follows is not modelled), or
-   when it reaches the end of the line.
+   a rock face, an obstacle, a barrier that holds, or a person, or when a wheel is beyond a
+   drop edge (the stunt has gone wrong; what follows is not modelled), or when it reaches
+   the end of the line.
+
+Barriers: at first contact with a barrier the impact severity ISe = ½ m v_n² (v_n the
+velocity into it, EN 1317-2) is compared with its containment. Held: a collision. Not held:
+the barrier absorbs its containment energy from the normal motion (v_n' = √(v_n² − 2E/m),
+:func:`stuntsim.geometry.breach_normal_speed`), is ignored for that sample from then on, and
+the car goes on (usually over the edge behind it). Only the nearest barrier is checked at a
+step, so a car touching two barriers at once is judged on the nearer one.
 """
 
 from __future__ import annotations
@@ -29,23 +39,32 @@ from stuntsim.car.dynamics import (
     check_finite,
     initial_state,
     rk4_step,
+    slope_acceleration,
 )
 from stuntsim.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
 from stuntsim.geometry import (
+    Barrier,
+    Drop,
     Person,
     Solid,
     StreetGeometry,
     SurfacePatch,
+    barrier_from_face,
+    breach_normal_speed,
+    drop_from_edge,
+    edge_margin,
+    impact_severity,
     people_clearance,
     rectangle,
     solid_from_face,
 )
 from stuntsim.hazards import (
-    CAR_HAZARDS,
     G,
+    car_hazards,
     critical_sliding_velocity,
     quasi_static_rollover_threshold,
 )
+from stuntsim.scenario import polyline
 
 VEHICLE_FIELDS = (
     "mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height", "track_width", "length",
@@ -66,15 +85,17 @@ def build_street(scenario) -> StreetGeometry:
     """
     street = scenario.street
     solids = []
-    for building in street.buildings:
-        if building.polygon is not None:
-            solids.append(Solid(building.name, "building", np.asarray(building.polygon)))
-        else:
-            solids.append(
-                solid_from_face(
-                    building.name, "building", np.asarray(building.face), building.solid_side
+    for category, group in (("building", street.buildings), ("rock", street.rock_faces)):
+        for building in group:
+            if building.polygon is not None:
+                solids.append(Solid(building.name, category, np.asarray(building.polygon)))
+            else:
+                solids.append(
+                    solid_from_face(
+                        building.name, category, np.asarray(polyline(building.face)),
+                        building.solid_side,
+                    )
                 )
-            )
     for obstacle in street.obstacles:
         if obstacle.rectangle is not None:
             r = obstacle.rectangle
@@ -83,8 +104,21 @@ def build_street(scenario) -> StreetGeometry:
             polygon = np.asarray(obstacle.polygon)
         solids.append(Solid(obstacle.name, "obstacle", polygon))
     solids += [Solid(k.name, "kerb", np.asarray(k.polygon)) for k in street.kerbs]
+    drops = [
+        Drop(d.name, np.asarray(d.polygon), d.height) if d.polygon is not None
+        else drop_from_edge(d.name, np.asarray(polyline(d.edge)), d.drop_side, d.height)
+        for d in street.drops
+    ]
+    barriers = [
+        Barrier(b.name, np.asarray(b.polygon), b.containment()) if b.polygon is not None
+        else barrier_from_face(b.name, np.asarray(polyline(b.face)), b.solid_side,
+                               b.thickness, b.containment())
+        for b in street.barriers if b.present
+    ]
     return StreetGeometry(
         solids=solids,
+        drops=drops,
+        barriers=barriers,
         people=[
             Person(p.name, p.role, np.asarray(p.position, dtype=float), p.radius)
             for p in street.people
@@ -120,6 +154,28 @@ def reference_path(scenario) -> ReferencePath:
     return path_from_segments(line.start, line.heading, segments)
 
 
+def _nothing_near(n: int):
+    """A FootprintClearance for a street with no solids: infinitely far from everything."""
+    from stuntsim.geometry import FootprintClearance
+
+    zeros = np.zeros(n)
+    return FootprintClearance(distance=np.full(n, np.inf), solid_index=np.full(n, -1),
+                              normal_x=zeros, normal_y=zeros, contact_x=zeros,
+                              contact_y=zeros)
+
+
+def _replace_clearance(clear, where, other, other_index):
+    """A FootprintClearance taking ``other``'s facts where ``where`` (a barrier that held)."""
+    return type(clear)(
+        distance=np.where(where, other.distance, clear.distance),
+        solid_index=np.where(where, other_index, clear.solid_index),
+        normal_x=np.where(where, other.normal_x, clear.normal_x),
+        normal_y=np.where(where, other.normal_y, clear.normal_y),
+        contact_x=np.where(where, other.contact_x, clear.contact_x),
+        contact_y=np.where(where, other.contact_y, clear.contact_y),
+    )
+
+
 class Parameters:
     """Per-sample parameter lookup: drawn values where uncertain, nominal otherwise."""
 
@@ -152,6 +208,12 @@ class ChunkOutcome:
     person_speed: np.ndarray  # [m/s] at the strike (NaN: none)
     person_closest_speed: np.ndarray  # [m/s] when the car came closest to a person
     kerb_slide_speed: np.ndarray  # [m/s] largest sideways speed into a kerb
+    departure_drop: np.ndarray  # index into StreetGeometry.drops, −1: none (nearest if safe)
+    departure_time: np.ndarray  # [s], NaN: none
+    departure_speed: np.ndarray  # [m/s] when the first wheel went over the edge
+    departure_height: np.ndarray  # [m] the height of that drop, NaN: none
+    barrier_breached: np.ndarray  # index into StreetGeometry.barriers, −1: none
+    barrier_impact_energy: np.ndarray  # [J] ISe of the first barrier impact, NaN: none
     max_speed: np.ndarray
     max_lateral_acceleration: np.ndarray
     completed: np.ndarray  # bool: reached the end of the line
@@ -161,13 +223,13 @@ class ChunkOutcome:
 class CarModel:
     """The car stunt as a batched function of the uncertain draws."""
 
-    hazards = CAR_HAZARDS
-
     def __init__(self, resolved):
         self.resolved = resolved
         self.scenario = resolved.scenario
         self.path = reference_path(self.scenario)
         self._street: StreetGeometry | None = None
+        #: the hazards of this street (``departure`` only where there is a drop)
+        self.hazards = car_hazards(bool(self.scenario.street.drops))
 
     @property
     def street(self) -> StreetGeometry:
@@ -243,7 +305,23 @@ class CarModel:
         front = a + p.array("vehicle.front_overhang")
         rear = length - front
         half_width = 0.5 * p.array("vehicle.width")
+        half_track = 0.5 * p.array("vehicle.track_width")
         mass = p.array("vehicle.mass")
+        grade = p.array("street.gradient")
+        has_grade = bool(np.any(grade != 0.0))
+        # per-sample drop heights and barrier limits (either may be uncertain)
+        drop_heights = np.stack(
+            [p.array(f"street.drops.{d.name}.height") for d in street.drops]
+            + [np.full(n, np.nan)], axis=1,
+        )
+        barrier_limits = np.stack(
+            [p.array(f"street.barriers.{bar.name}.containment_energy")
+             if f"street.barriers.{bar.name}.containment_energy" in p.nominal
+             else np.full(n, bar.containment_energy) for bar in street.barriers]
+            + [np.full(n, np.inf)], axis=1,
+        )
+        breached = np.zeros((n, len(street.barriers)), dtype=bool)
+        n_solids = len(street.collision_solids)
 
         # Surface friction per sample: column 0 the street surface, then each patch.
         mu_table = np.stack(
@@ -308,6 +386,12 @@ class CarModel:
         min_person = inf.copy()
         min_roll = inf.copy()
         min_loc = inf.copy()
+        min_departure = inf.copy()
+        departure_drop = np.full(n, -1)
+        departure_time = np.full(n, np.nan)
+        departure_speed = np.full(n, np.nan)
+        barrier_breached = np.full(n, -1)
+        barrier_energy = np.full(n, np.nan)
         kerb_slide = np.zeros(n)
         max_speed = np.zeros(n)
         max_ay = np.zeros(n)
@@ -380,9 +464,18 @@ class CarModel:
             steer_applied = steer_buffer[applied, sample]
             accel_applied = accel_buffer[applied, sample]
 
-            # 3. the car
+            # 3. the car, with gravity's share on the grade (uphill: the line's heading)
+            if has_grade:
+                slope_x, slope_y, cos_grade = slope_acceleration(
+                    grade, yaw, path.heading_at(s_rear + b), G
+                )
+                mu_front = mu_front * cos_grade
+                mu_rear = mu_rear * cos_grade
+            else:
+                slope_x = slope_y = 0.0
             new_state, out = rk4_step(
-                state, dt, steer_applied, accel_applied, params, mu_front, mu_rear
+                state, dt, steer_applied, accel_applied, params, mu_front, mu_rear,
+                slope_x=slope_x, slope_y=slope_y,
             )
             state = np.where(active, new_state, state)
             try:
@@ -396,7 +489,11 @@ class CarModel:
             t_now = t + dt
 
             # 4. margins, only for samples still running
-            clear = street.collision_field.footprint_clearance(x, y, yaw, front, rear, half_width)
+            if street.collision_solids:
+                clear = street.collision_field.footprint_clearance(x, y, yaw, front, rear,
+                                                                   half_width)
+            else:  # nothing solid beside the road (a drop and barriers only)
+                clear = _nothing_near(n)
             closer = active & (clear.distance < min_clear)
             min_clear = np.where(closer, clear.distance, min_clear)
             nearest_object = np.where(closer, clear.solid_index, nearest_object)
@@ -431,6 +528,59 @@ class CarModel:
                 kerb_slide = np.where(touching, np.maximum(kerb_slide, into), kerb_slide)
 
             hit = active & (clear.distance <= 0.0)
+
+            if street.barrier_field is not None:
+                fence = street.barrier_field.footprint_clearance(x, y, yaw, front, rear,
+                                                                 half_width)
+                index = np.maximum(fence.solid_index, 0)
+                intact = active & (fence.solid_index >= 0) & ~breached[sample, index]
+                contact = intact & (fence.distance <= 0.0) & ~hit
+                gives = np.zeros(n, dtype=bool)
+                if contact.any():
+                    vx_world = np.cos(yaw) * vx - np.sin(yaw) * vy
+                    vy_world = np.sin(yaw) * vx + np.cos(yaw) * vy
+                    into = -(vx_world * fence.normal_x + vy_world * fence.normal_y)
+                    energy = impact_severity(mass, into)
+                    limit = barrier_limits[sample, index]
+                    barrier_energy = np.where(contact & np.isnan(barrier_energy), energy,
+                                              barrier_energy)
+                    holds = contact & (energy <= limit)
+                    gives = contact & ~holds
+                    if holds.any():  # a collision with the barrier
+                        hit = hit | holds
+                        clear = _replace_clearance(clear, holds, fence, n_solids + index)
+                    if gives.any():
+                        # it absorbs its containment energy from the normal motion
+                        lost = np.where(
+                            gives, np.maximum(into, 0.0) - breach_normal_speed(mass, into, limit),
+                            0.0,
+                        )
+                        vx_world = vx_world + lost * fence.normal_x
+                        vy_world = vy_world + lost * fence.normal_y
+                        state[3] = np.cos(yaw) * vx_world + np.sin(yaw) * vy_world
+                        state[4] = -np.sin(yaw) * vx_world + np.cos(yaw) * vy_world
+                        vx, vy = state[3], state[4]
+                        speed = np.hypot(vx, vy)
+                        breached[sample[gives], index[gives]] = True
+                        barrier_breached = np.where(gives & (barrier_breached < 0), index,
+                                                    barrier_breached)
+                # a barrier counts in the collision margin until it gives way
+                fence_closer = intact & ~gives & (fence.distance < min_clear)
+                min_clear = np.where(fence_closer, fence.distance, min_clear)
+                nearest_object = np.where(fence_closer, n_solids + index, nearest_object)
+
+            if street.drop_field is not None:
+                edge_min, drop_here = edge_margin(street.drop_field, x, y, yaw, a, b,
+                                                  half_track)
+                drop_closer = active & (edge_min < min_departure)
+                min_departure = np.where(drop_closer, edge_min, min_departure)
+                departure_drop = np.where(drop_closer, drop_here, departure_drop)
+                over = active & (edge_min <= 0.0) & ~hit
+                departure_time = np.where(over, t_now, departure_time)
+                departure_speed = np.where(over, speed, departure_speed)
+            else:
+                over = np.zeros(n, dtype=bool)
+
             if hit.any():
                 vx_world = np.cos(yaw) * vx - np.sin(yaw) * vy
                 vy_world = np.sin(yaw) * vx + np.cos(yaw) * vy
@@ -451,6 +601,7 @@ class CarModel:
                     ("speed", speed), ("ay", out.ay), ("sideslip", np.arctan2(vy, vx)),
                     ("s", s_rear + b), ("mu_front", mu_front), ("mu_rear", mu_rear),
                     ("steer", state[6]), ("clearance", clear.distance),
+                    ("edge", edge_min if street.drop_field is not None else np.full(n, np.inf)),
                     ("active", active.copy()),
                 ):
                     recorded.setdefault(key, []).append(np.array(value, dtype=float))
@@ -458,7 +609,7 @@ class CarModel:
             s_now = s_rear + b
             finished = active & (s_now >= path.length)
             completed |= finished
-            active &= ~(hit | struck | finished)
+            active &= ~(hit | struck | over | finished)
             if not active.any():
                 break
 
@@ -469,7 +620,10 @@ class CarModel:
             "tripped_rollover": csv - kerb_slide,
             "loss_of_control": min_loc,
         }
+        if "departure" in self.hazards:
+            margins["departure"] = min_departure
         collision_object = np.where(collision_object >= 0, collision_object, nearest_object)
+        departed = np.isfinite(departure_time)
         return ChunkOutcome(
             margins=margins,
             collision_object=collision_object,
@@ -482,6 +636,12 @@ class CarModel:
             person_speed=person_speed,
             person_closest_speed=person_closest_speed,
             kerb_slide_speed=kerb_slide,
+            departure_drop=departure_drop,
+            departure_time=departure_time,
+            departure_speed=departure_speed,
+            departure_height=np.where(departed, drop_heights[sample, departure_drop], np.nan),
+            barrier_breached=barrier_breached,
+            barrier_impact_energy=barrier_energy,
             max_speed=max_speed,
             max_lateral_acceleration=max_ay,
             completed=completed,
