@@ -104,7 +104,10 @@ def pedestrian_fatality_rosen_sander(speed):
 
     P = 1 / (1 + exp(6.9 − 0.090 v)), v the car's impact speed in km/h (logistic
     regression on GIDAS in-depth data, weighted against the bias towards severe cases).
-    1.5 % at 30 km/h, 8.3 % at 50 km/h, 18 % at 60 km/h.
+    1.5 % at 30 km/h, 8.3 % at 50 km/h, 18 % at 60 km/h — values of this curve (as in
+    REFERENCES.md), not quoted from the paper, whose abstract gives ratios: the risk at
+    50 km/h is more than twice that at 40 km/h and more than five times that at 30 km/h
+    (the curve gives 2.3× and 5.6×).
 
     Validity: pedestrians aged 15 and over, struck by the *front* of a passenger car
     (GIDAS, Germany, 1999–2007). Cases thin out above about 70–80 km/h, and Martin & Wu
@@ -242,8 +245,11 @@ def occupant_mais3_frontal(delta_v):
     about 80 km/h (sparse above); an average over belt use, age and fleet (CDS over-samples
     severe crashes; its Δv reconstructions underestimate EDR values by ~19 % on average,
     Funk et al. 2008). Not for side impacts (much lower Δv tolerance) or rollovers. The
-    coefficients were taken from a transcription of the report's Table A-6 and should be
-    checked against the report itself.
+    coefficients were taken from a transcription of the report's frontal table; three
+    independent public transcriptions agree with them, and the report's abstract confirms
+    univariate logistic fits in Δv on 2010–2015 NASS-CDS, but they have NOT been checked
+    against the report's own table (the PDF was not reachable here; table number, total vs
+    longitudinal Δv and the occupant population remain to be confirmed).
 
     REFERENCES.md states MAIS3+ reaches 10 % at 70–75 km/h *impact speed* (Lubbe et al.
     2024, modern cars); Δv is not impact speed, so that figure is not a point on this curve.
