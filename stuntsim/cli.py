@@ -154,7 +154,7 @@ def _cmd_schema(args) -> int:
 
 def _cmd_run(args) -> int:
     from stuntsim.car.dynamics import NumericalError
-    from stuntsim.report import format_table, summary, write_atomic, write_summary
+    from stuntsim.report import format_table, summary, write_summary
     from stuntsim.runner import StuntWarning, run
     from stuntsim.scenario import ScenarioError, load_scenario
 
@@ -187,13 +187,19 @@ def _cmd_run(args) -> int:
     info = summary(result)  # built once for the table, the file and the figures
     figures = {} if args.no_plots else render_figures(result, info)
     print(format_table(result, info))
-    written = write_summary(result, out_dir, info)
+    _write_figures(out_dir, figures, write_summary(result, out_dir, info))
+    return EXIT_OK
+
+
+def _write_figures(out_dir: Path, figures: dict[str, bytes], written: list[Path]) -> None:
+    """Write each PNG atomically to ``out_dir`` and say what was written."""
+    from stuntsim.report import write_atomic
+
     for name, data in figures.items():
         target = out_dir / f"{name}.png"
         write_atomic(target, data)
         written.append(target)
     print(f"\nwrote {', '.join(str(path) for path in written)}")
-    return EXIT_OK
 
 
 def _car_only(resolved, command: str, path) -> None:
@@ -208,7 +214,6 @@ def _car_only(resolved, command: str, path) -> None:
 
 def _run_train(args, resolved, out_dir: Path) -> int:
     """``run`` for a ``kind: train`` scenario (its own summary, table and figures)."""
-    from stuntsim.report import write_atomic
     from stuntsim.runner import StuntWarning
     from stuntsim.train import plots as train_plots
     from stuntsim.train import report as train_report
@@ -229,12 +234,7 @@ def _run_train(args, resolved, out_dir: Path) -> int:
         name: _png(figure) for name, figure in train_plots.render_figures(result).items()
     }
     print(train_report.format_table(result, info))
-    written = train_report.write_summary(result, out_dir, info)
-    for name, data in figures.items():
-        target = out_dir / f"{name}.png"
-        write_atomic(target, data)
-        written.append(target)
-    print(f"\nwrote {', '.join(str(path) for path in written)}")
+    _write_figures(out_dir, figures, train_report.write_summary(result, out_dir, info))
     return EXIT_OK
 
 

@@ -60,19 +60,29 @@ class Difference:
                 "variant_only_failures": self.worse, "baseline_only_failures": self.better}
 
 
+def _pairs(base, variant, dtype) -> tuple[np.ndarray, np.ndarray]:
+    base = np.asarray(base, dtype=dtype)
+    variant = np.asarray(variant, dtype=dtype)
+    if base.shape != variant.shape or base.ndim != 1:
+        raise ValueError("paired outcomes must be 1-D arrays of the same length")
+    return base, variant
+
+
+def _no_difference(n: int) -> Difference:
+    """No pair differs: exactly 0, ± the Clopper–Pearson bound for 0 discordant of n."""
+    bound = binomial_interval(0, n)[1]
+    return Difference(0.0, (-bound, bound), 0, 0)
+
+
 def paired_difference(base_failed: np.ndarray, variant_failed: np.ndarray) -> Difference:
     """Paired difference of two failure indicators on the same samples (module docstring)."""
-    base_failed = np.asarray(base_failed, dtype=bool)
-    variant_failed = np.asarray(variant_failed, dtype=bool)
-    if base_failed.shape != variant_failed.shape or base_failed.ndim != 1:
-        raise ValueError("paired outcomes must be 1-D arrays of the same length")
+    base_failed, variant_failed = _pairs(base_failed, variant_failed, bool)
     n = base_failed.size
     better = int(np.count_nonzero(base_failed & ~variant_failed))
     worse = int(np.count_nonzero(variant_failed & ~base_failed))
     diff = (worse - better) / n
     if worse + better == 0:
-        bound = binomial_interval(0, n)[1]
-        return Difference(0.0, (-bound, bound), 0, 0)
+        return _no_difference(n)
     se = math.sqrt(max((worse + better) - (worse - better) ** 2 / n, 0.0)) / n
     return Difference(diff, (max(diff - _Z95 * se, -1.0), min(diff + _Z95 * se, 1.0)),
                       worse, better)
@@ -80,17 +90,13 @@ def paired_difference(base_failed: np.ndarray, variant_failed: np.ndarray) -> Di
 
 def paired_mean_difference(base: np.ndarray, variant: np.ndarray) -> Difference:
     """Paired difference of per-sample harm values in [0, 1] (module docstring)."""
-    base = np.asarray(base, dtype=float)
-    variant = np.asarray(variant, dtype=float)
-    if base.shape != variant.shape or base.ndim != 1:
-        raise ValueError("paired values must be 1-D arrays of the same length")
+    base, variant = _pairs(base, variant, float)
     n = base.size
     d = variant - base
     worse = int(np.count_nonzero(d > 0))
     better = int(np.count_nonzero(d < 0))
     if worse + better == 0:
-        bound = binomial_interval(0, n)[1]
-        return Difference(0.0, (-bound, bound), 0, 0)
+        return _no_difference(n)
     mean = float(d.mean())
     half = _Z95 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 1.0
     return Difference(mean, (max(mean - half, -1.0), min(mean + half, 1.0)), worse, better)

@@ -1364,12 +1364,7 @@ class StreetGeometry:
     @cached_property
     def barrier_field(self) -> DistanceField | None:
         """Distance field of the barriers (indexed like ``barriers``), or None."""
-        if not self.barriers:
-            return None
-        return DistanceField(
-            [Solid(b.name, "obstacle", b.polygon) for b in self.barriers],
-            bounds=self.bounds, resolution=self.resolution,
-        )
+        return self._field_of(self.barriers)
 
     @cached_property
     def drop_field(self) -> DistanceField | None:
@@ -1378,12 +1373,14 @@ class StreetGeometry:
         Positive on the road, negative beyond an edge: at a wheel's contact point it is the
         ``departure`` margin.
         """
-        if not self.drops:
+        return self._field_of(self.drops)
+
+    def _field_of(self, items) -> DistanceField | None:
+        """A distance field over named polygons (drops, barriers), indexed like ``items``."""
+        if not items:
             return None
-        return DistanceField(
-            [Solid(d.name, "obstacle", d.polygon) for d in self.drops],
-            bounds=self.bounds, resolution=self.resolution,
-        )
+        return DistanceField([Solid(item.name, "obstacle", item.polygon) for item in items],
+                             bounds=self.bounds, resolution=self.resolution)
 
     @cached_property
     def kerb_field(self) -> DistanceField | None:

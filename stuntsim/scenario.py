@@ -251,6 +251,25 @@ def polyline(value: list | Course) -> list[tuple[float, float]]:
     return value.points() if isinstance(value, Course) else [tuple(p) for p in value]
 
 
+def _polygon_or_line(model: BaseModel, line: str, side: str, order: tuple[str, str]) -> None:
+    """Exactly one of ``polygon`` and the open polyline ``line`` (points or a course); a
+    polyline needs at least 2 points and its ``side``. ``order`` words the first message."""
+    polygon, points = model.polygon, getattr(model, line)
+    if (polygon is None) == (points is None):
+        raise ValueError(f"give exactly one of '{order[0]}' or '{order[1]}'")
+    if polygon is not None:
+        _check_polygon(list(polygon))
+    if points is not None:
+        if len(polyline(points)) < 2:
+            raise ValueError(f"{_article(line)} {line} needs at least 2 points")
+        if getattr(model, side) is None:
+            raise ValueError(f"{_article(line)} '{line}' needs '{side}: left|right'")
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
 class Building(Strict):
     """A building: a closed polygon, or a face (open polyline) with the solid on one side."""
 
@@ -265,15 +284,7 @@ class Building(Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> Building:
-        if (self.polygon is None) == (self.face is None):
-            raise ValueError("give exactly one of 'polygon' or 'face'")
-        if self.polygon is not None:
-            _check_polygon(list(self.polygon))
-        if self.face is not None:
-            if len(polyline(self.face)) < 2:
-                raise ValueError("a face needs at least 2 points")
-            if self.solid_side is None:
-                raise ValueError("a 'face' needs 'solid_side: left|right'")
+        _polygon_or_line(self, "face", "solid_side", ("polygon", "face"))
         return self
 
 
@@ -301,15 +312,7 @@ class Drop(Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> Drop:
-        if (self.polygon is None) == (self.edge is None):
-            raise ValueError("give exactly one of 'edge' or 'polygon'")
-        if self.polygon is not None:
-            _check_polygon(list(self.polygon))
-        if self.edge is not None:
-            if len(polyline(self.edge)) < 2:
-                raise ValueError("an edge needs at least 2 points")
-            if self.drop_side is None:
-                raise ValueError("an 'edge' needs 'drop_side: left|right'")
+        _polygon_or_line(self, "edge", "drop_side", ("edge", "polygon"))
         return self
 
 
@@ -344,15 +347,7 @@ class Barrier(Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> Barrier:
-        if (self.polygon is None) == (self.face is None):
-            raise ValueError("give exactly one of 'face' or 'polygon'")
-        if self.polygon is not None:
-            _check_polygon(list(self.polygon))
-        if self.face is not None:
-            if len(polyline(self.face)) < 2:
-                raise ValueError("a face needs at least 2 points")
-            if self.solid_side is None:
-                raise ValueError("a 'face' needs 'solid_side: left|right'")
+        _polygon_or_line(self, "face", "solid_side", ("face", "polygon"))
         if (self.containment_energy is None) == (self.containment_level is None):
             raise ValueError("give exactly one of 'containment_energy' or 'containment_level'")
         return self
@@ -781,23 +776,8 @@ def numeric_leaves(scenario: BaseModel) -> dict[str, tuple[float, str]]:
 def switch_leaves(scenario: BaseModel) -> dict[str, bool]:
     """Every on/off field of a scenario (e.g. ``street.barriers.parapet.present``): dotted
     path → current value. Variants may flip them; they cannot be uncertain."""
-    found: dict[str, bool] = {}
-
-    def walk(model: BaseModel, prefix: str) -> None:
-        for key in type(model).model_fields:
-            value = getattr(model, key)
-            if isinstance(value, bool):
-                found[f"{prefix}{key}"] = value
-            elif isinstance(value, BaseModel):
-                walk(value, f"{prefix}{key}.")
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    if isinstance(item, BaseModel):
-                        label = getattr(item, "name", None) or str(index)
-                        walk(item, f"{prefix}{key}.{label}.")
-
-    walk(scenario, "")
-    return found
+    return {path: value for path, value, _ in _scalar_fields(scenario, "")
+            if isinstance(value, bool)}
 
 
 def describe_path(scenario: BaseModel, path: str) -> str:
@@ -845,20 +825,30 @@ def _dimension_of(field) -> str:
     return "dimensionless"
 
 
-def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, float, str]]:
+def _scalar_fields(model: BaseModel, prefix: str) -> Iterator[tuple[str, Any, Any]]:
+    """(dotted path, value, pydantic field) of every field below ``model`` that is not a
+    model or a list; list items are addressed by their ``name`` (or index); the
+    ``uncertain`` section is skipped (it describes fields, it is not one)."""
     for key, field in type(model).model_fields.items():
         if key == "uncertain":
             continue
         value = getattr(model, key)
         path = f"{prefix}{key}"
         if isinstance(value, BaseModel):
-            yield from _walk(value, path + ".")
+            yield from _scalar_fields(value, path + ".")
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     label = getattr(item, "name", None) or str(index)
-                    yield from _walk(item, f"{path}.{label}.")
-        elif isinstance(value, float) and any(isinstance(m, Dim) for m in field.metadata):
+                    yield from _scalar_fields(item, f"{path}.{label}.")
+        else:
+            yield path, value, field
+
+
+def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, float, str]]:
+    """The quantities (floats with a dimension) below ``model``: (path, value, dimension)."""
+    for path, value, field in _scalar_fields(model, prefix):
+        if isinstance(value, float) and any(isinstance(m, Dim) for m in field.metadata):
             yield path, value, _dimension_of(field)
 
 
