@@ -193,16 +193,21 @@ def plot_clearance(ax: Axes, result: RiskResult, *, hazard: str = "collision",
         return ax
     failed = margins < 0
     edges = np.histogram_bin_edges(margins, bins=bins)
-    ax.hist(margins[~failed], bins=edges, color="#2b8a3e", alpha=0.8, label="no contact")
-    ax.hist(margins[failed], bins=edges, color="#c92a2a", alpha=0.9, label="contact")
-    ax.axvline(0.0, color="k", lw=1.5, label="failure threshold (contact)")
+    edge = hazard == "departure"
+    ax.hist(margins[~failed], bins=edges, color="#2b8a3e", alpha=0.8,
+            label="all wheels on the road" if edge else "no contact")
+    ax.hist(margins[failed], bins=edges, color="#c92a2a", alpha=0.9,
+            label="a wheel over the edge" if edge else "contact")
+    ax.axvline(0.0, color="k", lw=1.5,
+               label="failure threshold (the edge)" if edge else "failure threshold (contact)")
     near = result.resolved.scenario.simulation.near_miss
     if unit == "m" and near > 0:
         ax.axvline(near, color="#f08c00", ls="--", lw=1.2, label=f"near miss ({near:g} m)")
     estimate = result.estimates[hazard]
     lo, hi = estimate.ci95
     ax.set(
-        xlabel=f"Closest approach over the run [{unit}]" if unit == "m"
+        xlabel="Nearest wheel's distance from the drop edge, least over the run [m]" if edge
+        else f"Closest approach over the run [{unit}]" if unit == "m"
         else f"{hazard} margin [{unit}]",
         ylabel="Samples",
         title=f"{hazard}: P = {estimate.probability:.3g} (95 % CI {lo:.3g}–{hi:.3g}), "
