@@ -69,8 +69,10 @@ __all__ = [
     "Solid",
     "StreetGeometry",
     "SurfacePatch",
+    "Walker",
     "barrier_from_face",
     "breach_normal_speed",
+    "circle_clearance",
     "drop_from_edge",
     "edge_margin",
     "footprint_corners",
@@ -78,6 +80,7 @@ __all__ = [
     "people_clearance",
     "rectangle",
     "solid_from_face",
+    "walker_position",
     "wheel_contact_points",
 ]
 
@@ -151,6 +154,57 @@ class Person:
         center.setflags(write=False)
         object.__setattr__(self, "center", center)
         object.__setattr__(self, "radius", float(self.radius))
+
+
+@dataclass(frozen=True, eq=False)
+class Walker:
+    """A person who steps out into the street during the run and walks a straight path.
+
+    Only what is the same in every sample is here; when they step out, their heading,
+    speed and walking distance may be drawn per sample (the car model holds those).
+
+    Parameters
+    ----------
+    name, role : str
+    start : array_like   Where they stand before stepping out (2,) [m].
+    radius : float       Radius of their upright cylinder [m], > 0.
+    height : float       Their height [m], > 0 (what the driver may see over a low mount).
+    """
+
+    name: str
+    role: str
+    start: np.ndarray
+    radius: float
+    height: float
+
+    def __post_init__(self):
+        start = np.asarray(self.start, dtype=float).reshape(2)
+        start.setflags(write=False)
+        object.__setattr__(self, "start", start)
+
+
+def walker_position(start, heading, start_time, speed, distance, t):
+    """Where a walker is at time t [s]: standing at ``start`` until ``start_time``, then
+    walking at ``speed`` [m/s] along ``heading`` [rad] for ``distance`` [m], then standing.
+
+    Returns (x, y) [m], broadcast over the inputs (each scalar or (n,)).
+    """
+    walked = np.clip((t - np.asarray(start_time)) * np.asarray(speed), 0.0,
+                     np.asarray(distance))
+    return start[0] + walked * np.cos(heading), start[1] + walked * np.sin(heading)
+
+
+def circle_clearance(cx, cy, radius, x, y, yaw, front, rear, half_width) -> np.ndarray:
+    """Signed clearance [m] between car footprints and circles (centres (n,) or scalar):
+    the circle centre's signed distance to the rectangle minus the radius (exact)."""
+    x, y, yaw, front, rear, half_width, cx, cy = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v, dtype=float))
+          for v in (x, y, yaw, front, rear, half_width, cx, cy))
+    )
+    distance = _box_signed_distance(cx, cy, x, y, np.cos(yaw), np.sin(yaw), front, rear,
+                                    half_width)[0]
+    return distance - radius
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -1303,6 +1357,7 @@ class StreetGeometry:
 
     solids: Sequence[Solid] = ()
     people: Sequence[Person] = ()
+    walkers: Sequence[Walker] = ()
     surfaces: Sequence[SurfacePatch] = ()
     drops: Sequence[Drop] = ()
     barriers: Sequence[Barrier] = ()
@@ -1312,7 +1367,7 @@ class StreetGeometry:
     area: tuple[float, float, float, float] | None = None
 
     def __post_init__(self):
-        for name in ("solids", "people", "surfaces", "drops", "barriers"):
+        for name in ("solids", "people", "walkers", "surfaces", "drops", "barriers"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @cached_property
@@ -1333,6 +1388,15 @@ class StreetGeometry:
     def collision_solids(self) -> tuple[Solid, ...]:
         """Solids of :data:`COLLISION_CATEGORIES`, indexed by ``collision_field``."""
         return tuple(s for s in self.solids if s.category in COLLISION_CATEGORIES)
+
+    def person_label(self, index: int) -> str:
+        """"name (role)" of a person by the car model's ``person_index`` numbering:
+        ``people`` first, then ``walkers``; "" for −1."""
+        if index < 0:
+            return ""
+        everyone = (*self.people, *self.walkers)
+        person = everyone[index]
+        return f"{person.name} ({person.role})"
 
     def collision_name(self, index: int) -> str:
         """Name of what a car collided with: ``collision_solids`` first, then ``barriers``

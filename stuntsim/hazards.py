@@ -118,13 +118,51 @@ DEPARTURE = Hazard(
 )
 
 
-def car_hazards(has_drops: bool) -> dict[str, Hazard]:
+PERSON_NOT_SEEN_IN_TIME = Hazard(
+    "person_not_seen_in_time",
+    "m",
+    "sight distance left when a person stepping out is first seen: the distance along the "
+    "line from the car's front to the person's path, minus the stopping sight distance "
+    "v·t_PR + v²/(2a) (negative: the driver cannot stop before the person's path)",
+)
+
+
+def car_hazards(has_drops: bool, has_people_stepping_out: bool = False) -> dict[str, Hazard]:
     """The car hazards of a street: :data:`CAR_HAZARDS`, plus ``departure`` where the
-    ground ends somewhere (a street without drops has no departure hazard to report)."""
+    ground ends somewhere (a street without drops has no departure hazard to report), plus
+    ``person_not_seen_in_time`` where someone steps out into the street."""
     hazards = dict(CAR_HAZARDS)
     if has_drops:
         hazards["departure"] = DEPARTURE
+    if has_people_stepping_out:
+        hazards["person_not_seen_in_time"] = PERSON_NOT_SEEN_IN_TIME
     return hazards
+
+
+def stopping_distance_margin(distance, speed, reaction_time, deceleration):
+    r"""Sight distance left over the stopping sight distance [m].
+
+    .. math::  m = D - \left(v\,t_{PR} + \frac{v^2}{2a}\right)
+
+    the stopping-sight-distance logic (AASHTO 2011, ch. 3: reaction distance plus braking
+    distance, here in SI with the car's own achievable deceleration a instead of the
+    design 3.4 m/s²; :func:`stuntsim.visibility.stopping_sight_distance` is the AASHTO
+    form in km/h).
+
+    Parameters
+    ----------
+    distance : array_like       D, distance from the car's front to the conflict point
+                                when the person is first seen [m].
+    speed : array_like          v at that moment [m/s].
+    reaction_time : array_like  Perception–reaction time t_PR [s].
+    deceleration : array_like   Achievable deceleration a [m/s²]; where a ≤ 0 the car
+                                cannot stop and the margin is −inf.
+    """
+    d, v, t, a = (np.asarray(x, dtype=float) for x in (distance, speed, reaction_time,
+                                                       deceleration))
+    can_stop = a > 0
+    braking = v * v / (2.0 * np.where(can_stop, a, 1.0))
+    return np.where(can_stop, d - v * t - braking, -np.inf)[()]
 
 
 # --------------------------------------------------------------------------------------
@@ -155,6 +193,10 @@ CAR_HARM_RELATIONS: dict[str, dict[str, str | None]] = {
         "serious_injury": "MAIS3+ per rollover, belted near side (NASS-CDS 1992–2004)",
     },
     "loss_of_control": {"who": "-", "fatality": None, "serious_injury": None},
+    "person_not_seen_in_time": {
+        "who": "-, a warning: the harm is counted under person_struck",
+        "fatality": None, "serious_injury": None,
+    },
     "departure": {
         "who": "car occupants (stunt driver)",
         "fatality": "fall from the drop height, log-logistic on Smith et al.'s LD50 "

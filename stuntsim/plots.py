@@ -562,3 +562,83 @@ def plot_comparison_harm(ax: Axes, comparison, *, outcome: str = "fatality") -> 
            xlim=(0, max(top * 1.8, 1e-6)), ylim=(-0.6, len(names) - 0.4),
            title=f"Harm on common random numbers ({comparison.samples} takes each)")
     return ax
+
+
+MOUNT_COLOURS = ("#e8590c", "#1971c2", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c2255c",
+                 "#5c7cfa")
+
+
+def plot_field_of_view(ax: Axes, fov) -> Axes:
+    """The driver's view from above: which directions can hide the target person.
+
+    ``ax`` must be a polar Axes (``subplot_kw={"projection": "polar"}``); ``fov`` a
+    :class:`~stuntsim.car.field_of_view.FieldOfView`. Straight ahead is at the top and the
+    driver's left on the left. Each blind sector is a wedge: the car body's in grey, each rig
+    mount's in its own colour; a mount that covers those directions only above or below the
+    target (so it cannot hide the whole person) is drawn hatched. The UN R125 180° forward
+    field is the white half, its ±90° boundary dashed; the radius carries no meaning.
+    """
+    field_lo, field_hi = fov.field
+    outside = 2.0 * np.pi - (field_hi - field_lo)
+    ax.bar(field_hi + 0.5 * outside, 1.12, width=outside, bottom=0.0, color="#f1f3f5",
+           edgecolor="none", zorder=0)
+    for edge in (field_lo, field_hi):
+        ax.plot([edge, edge], [0.0, 1.12], color="#495057", ls="--", lw=1.2, zorder=4)
+    ax.text(field_hi + 0.5 * outside, 0.5, "behind the driver:\noutside the UN R125\n"
+            "180° forward field", ha="center", va="center", fontsize=8, color="#868e96",
+            zorder=5)
+
+    body_names = sorted({name for _, _, names in fov.body_sectors for name in names.split("+")})
+    for lo, hi, _ in fov.body_sectors:
+        ax.bar(0.5 * (lo + hi), 1.0, width=hi - lo, bottom=0.0, color="#868e96",
+               edgecolor="#495057", lw=0.6, zorder=2)
+    handles = [Patch(facecolor="#868e96", edgecolor="#495057",
+                     label=_wrap("car body" + (f": {', '.join(body_names)}"
+                                               if body_names else "")))]
+    for i, mount in enumerate(fov.mounts):
+        colour = MOUNT_COLOURS[i % len(MOUNT_COLOURS)]
+        az_min, az_max = mount.azimuth
+        width = (az_max - az_min) % (2.0 * np.pi) or 2.0 * np.pi
+        centre = az_min + 0.5 * width
+        if mount.hides_target:
+            style = dict(facecolor=colour, alpha=0.85, edgecolor=colour)
+            what = (f"hides {mount.share:.1%} of the field" if mount.share > 0
+                    else "hides the target, outside the field")
+        else:
+            style = dict(facecolor="none", edgecolor=colour, hatch="////")
+            what = "too high or low to hide the target"
+        ax.bar(centre, 1.0, width=width, bottom=0.0, lw=1.0, zorder=3, **style)
+        ax.text(centre, 1.06, f"{np.degrees(width):.0f}°", ha="center", va="center",
+                fontsize=8, color=colour, fontweight="bold", zorder=5)
+        handles.append(Patch(label=_wrap(f"{mount.name} ({mount.location}): {what}"), lw=1.0,
+                             **style))
+    handles.append(Line2D([], [], color="#495057", ls="--", lw=1.2,
+                          label=_wrap("edge of the UN R125 180° forward field (±90°)")))
+
+    ax.set_theta_zero_location("N")
+    ax.set_theta_direction(1)  # anticlockwise: +azimuth (the driver's left) on the left
+    ticks = np.arange(-150, 181, 30)
+    labels = ["ahead" if t == 0 else "behind" if t == 180 else f"{abs(t)}° {'L' if t > 0 else 'R'}"
+              for t in ticks]
+    ax.set_xticks(np.radians(ticks), labels, fontsize=8)
+    ax.set_yticks([])
+    ax.set_xlim(-np.pi, np.pi)  # the whole circle, not only where wedges are
+    ax.set_ylim(0.0, 1.12)
+    ax.grid(axis="x", color="#dee2e6", lw=0.6)
+    ax.spines["polar"].set_color("#adb5bd")
+    lo, hi = np.degrees(fov.elevation_window)
+    ax.set_title(
+        f"Driver's view: {fov.blocked_share_total:.1%} of the 180° forward field can hide a "
+        f"{fov.target}\n(car body alone {fov.blocked_share_body:.1%}, rig adds "
+        f"{fov.rig_share:.1%}; person seen at {lo:+.1f}° to {hi:+.1f}° elevation)",
+        fontsize=10,
+    )
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.1, 0.5), fontsize=8,
+              frameon=False, labelspacing=0.8)
+    return ax
+
+
+def _wrap(label: str, width: int = 40) -> str:
+    import textwrap
+
+    return textwrap.fill(label, width, subsequent_indent="  ")

@@ -184,11 +184,19 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         counts = {}
         for i in np.unique(people):
             if i >= 0:
-                person = result.street.people[i]
-                counts[f"{person.name} ({person.role})"] = int(np.count_nonzero(people == i))
+                counts[result.street.person_label(int(i))] = int(np.count_nonzero(people == i))
         return {
             "people_struck": counts,
             "impact_speed_kmh": _spread(details["person_speed"][failed] * 3.6),
+        }
+    if name == "person_not_seen_in_time" and failed.any():
+        seen = details["walker_seen_time"][failed]
+        out = details["walker_step_out_time"][failed]
+        return {
+            "never_seen_before_their_path": int(np.count_nonzero(np.isnan(seen))),
+            "time_to_first_sight_s": _spread((seen - out)[np.isfinite(seen)]),
+            "sight_distance_m": _spread(details["walker_sight_distance"][failed]),
+            "speed_when_seen_kmh": _spread(details["walker_sight_speed"][failed] * 3.6),
         }
     if name == "departure" and failed.any():
         drops = details["departure_drop"][failed]

@@ -31,6 +31,8 @@ DETAIL_FIELDS = (
     "kerb_slide_speed", "departure_drop", "departure_time", "departure_speed",
     "departure_height", "barrier_breached", "barrier_impact_energy",
     "max_speed", "max_lateral_acceleration", "completed",
+    "walker_index", "walker_step_out_time", "walker_seen_time", "walker_detect_time",
+    "walker_sight_distance", "walker_sight_speed", "walker_stop_time",
 )
 
 
@@ -103,11 +105,7 @@ class RiskResult:
         return self.street.collision_name(index)
 
     def person_hit(self, sample: int) -> str:
-        index = int(self.details["person_index"][sample])
-        if index < 0:
-            return ""
-        person = self.street.people[index]
-        return f"{person.name} ({person.role})"
+        return self.street.person_label(int(self.details["person_index"][sample]))
 
 
 def run(

@@ -195,6 +195,12 @@ class Vehicle(Strict):
     rolling_resistance: Friction("Rolling resistance coefficient", ge=0, le=0.2) = None
     top_speed: Speed("Top speed of the car", gt=1, le=120) = None
     roll_gyration_radius: Length("Roll radius of gyration about the CG", gt=0.05, le=2) = None
+    eye_forward: Length(
+        "Driver's eye ahead of the CG (car frame x; behind: negative)", ge=-3, le=3) = None
+    eye_left: Length(
+        "Driver's eye left of the car's centre line (car frame y; right: negative)",
+        ge=-1.5, le=1.5) = None
+    eye_height: Length("Driver's eye above the road (car frame z)", gt=0.3, le=4) = None
 
     def resolved(self) -> dict[str, float]:
         """Preset values with this file's overrides applied (SI)."""
@@ -203,6 +209,87 @@ class Vehicle(Strict):
             if key != "preset" and getattr(self, key) is not None:
                 values[key] = getattr(self, key)
         return values
+
+
+# --------------------------------------------------------------------------------------
+# Camera rig
+# --------------------------------------------------------------------------------------
+
+Point3 = Annotated[
+    tuple[float, float, float],
+    Field(description="A point [x, y, z] in metres in the car frame: x forward, y left, "
+          "z up, origin on the road below the car's centre of gravity"),
+]
+Size3 = Annotated[
+    tuple[float, float, float],
+    Field(description="Box extents [length along x, width along y, height along z] in "
+          "metres"),
+]
+
+
+class RigMount(Strict):
+    """One camera (with its mount) strapped to the car: a box or an upright cylinder in the
+    car frame, with its mass. Where it sits decides what the driver cannot see; its mass
+    and height change the car's mass, yaw inertia and CG height."""
+
+    name: str
+    location: Literal["hood", "door_left", "door_right", "roof", "front_bumper", "rear",
+                      "other"] = Field(description="Where on the car the mount is")
+    shape: Literal["box", "cylinder"] = "box"
+    position: Point3 = Field(description="Centre of the box or cylinder, car frame [m]")
+    size: Size3 | None = Field(None, description="Box extents [m] (shape: box)")
+    radius: Length("Cylinder radius (shape: cylinder)", gt=0, le=2) = None
+    height: Length("Cylinder height (shape: cylinder)", gt=0, le=3) = None
+    mass: Quantity("mass", "Mass of camera, mount and arm together", ge=0, le=500)
+    present: bool = Field(True, description="Whether this mount is on the car")
+
+    @model_validator(mode="after")
+    def _shape_fields(self) -> RigMount:
+        if self.shape == "box":
+            if self.size is None or self.radius is not None or self.height is not None:
+                raise ValueError("a box mount takes 'size' [length, width, height] and no "
+                                 "'radius' or 'height'")
+            if not all(math.isfinite(v) and 0 < v <= 5 for v in self.size):
+                raise ValueError(f"size must be three lengths in (0, 5] m, got {self.size}")
+            bottom = self.position[2] - 0.5 * self.size[2]
+        else:
+            if self.radius is None or self.height is None or self.size is not None:
+                raise ValueError("a cylinder mount takes 'radius' and 'height' and no 'size'")
+            bottom = self.position[2] - 0.5 * self.height
+        if not all(math.isfinite(v) and abs(v) <= 10 for v in self.position):
+            raise ValueError(f"position must be three finite lengths within 10 m of the car, "
+                             f"got {self.position}")
+        if bottom < 0:
+            raise ValueError(f"reaches {-bottom:.2f} m below the road (position z minus "
+                             f"half its height)")
+        return self
+
+    def contains(self, point: tuple[float, float, float]) -> bool:
+        """Whether a car-frame point [m] lies inside the mount."""
+        dx, dy, dz = (p - c for p, c in zip(point, self.position, strict=True))
+        if self.shape == "box":
+            return all(abs(d) <= 0.5 * s for d, s in zip((dx, dy, dz), self.size, strict=True))
+        return math.hypot(dx, dy) <= self.radius and abs(dz) <= 0.5 * self.height
+
+
+class Rig(Strict):
+    """The camera rig: mounts on the car (none by default)."""
+
+    present: bool = Field(True, description="Whether the rig is on the car at all (a "
+                          "variant may take it off: 'rig.present: false')")
+    mounts: list[RigMount] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Rig:
+        names = [m.name for m in self.mounts]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"mount names must be unique, repeated: {duplicates}")
+        return self
+
+    def active_mounts(self) -> list[RigMount]:
+        """The mounts on the car in this configuration."""
+        return [m for m in self.mounts if m.present] if self.present else []
 
 
 # --------------------------------------------------------------------------------------
@@ -401,6 +488,24 @@ class Person(Strict):
     radius: Length("Radius of the upright circle around the person", gt=0.1, le=1.5) = 0.3
 
 
+class SteppingOut(Strict):
+    """A person who steps out into the street during the run (from a doorway, an alley or
+    from behind a corner) and walks in a straight line at a steady speed, then stands."""
+
+    name: str
+    role: Literal["crew", "bystander", "performer", "marshal"] = "crew"
+    start: Point = Field(description="Where the person stands before stepping out [m]")
+    heading: Angle("Direction the person walks (0: east / +x, 90 deg: north / +y)",
+                   ge=-7, le=7)
+    start_time: Time("When the person steps out, from the start of the run", ge=0, le=600)
+    walking_speed: Speed("Walking speed", gt=0.1, le=8) = 1.4
+    walk_distance: Length("How far the person walks before stopping", gt=0, le=100) = 8.0
+    radius: Length("Radius of the upright cylinder around the person", gt=0.1, le=1.0) = 0.25
+    height: Length(
+        "Height of the person (a standing adult about 1.7 m, a child or a crouching crew "
+        "member about 1 m)", gt=0.3, le=2.5) = 1.7
+
+
 class SurfacePatch(Strict):
     name: str = Field(description="e.g. 'wet patch by the nasone'")
     polygon: list[Point]
@@ -422,6 +527,11 @@ class Street(Strict):
     drops: list[Drop] = Field(default_factory=list)
     barriers: list[Barrier] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
+    people_stepping_out: list[SteppingOut] = Field(
+        default_factory=list,
+        description="People who step out into the street during the run: the driver must "
+        "see them (past buildings and the camera rig), react and brake",
+    )
     surfaces: list[SurfacePatch] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -434,7 +544,8 @@ class Street(Strict):
             )
         names = [item.name for group in (self.buildings, self.rock_faces, self.obstacles,
                                           self.kerbs, self.drops, self.barriers,
-                                          self.people, self.surfaces) for item in group]
+                                          self.people, self.people_stepping_out,
+                                          self.surfaces) for item in group]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"names must be unique in the street, repeated: {duplicates}")
@@ -544,6 +655,15 @@ class Driver(Strict):
         "Share of the believed grip the driver uses for braking and throttle in a turn",
         gt=0, le=1.2) = 0.85
     speed_preview: Time("How far ahead the driver reads the speed plan", ge=0, le=3) = 0.4
+    perception_reaction_time: Time(
+        "From first sight of a person stepping out to full braking (perception, decision "
+        "and foot to the pedal)", gt=0, le=5) = 1.0
+    evasion: Literal["brake", "brake_and_swerve"] = Field(
+        "brake", description="What the driver does on detecting a person stepping out: "
+        "full braking, or full braking and steering away from the person's side")
+    swerve_offset: Length(
+        "How far sideways the driver steers away from the person when swerving", ge=0,
+        le=5) = 1.0
 
 
 class Simulation(Strict):
@@ -728,10 +848,24 @@ class CarScenario(ScenarioBase):
 
     kind: Literal["car"]
     vehicle: Vehicle
+    rig: Rig = Field(default_factory=lambda: Rig(),
+                     description="Cameras and mounts strapped to the car")
     street: Street
     maneuver: Maneuver
     driver: Driver = Field(default_factory=Driver)
     simulation: Simulation
+
+    @model_validator(mode="after")
+    def _eye_outside_mounts(self) -> CarScenario:
+        values = self.vehicle.resolved()
+        eye = (values["eye_forward"], values["eye_left"], values["eye_height"])
+        for mount in self.rig.mounts:
+            if mount.contains(eye):
+                raise ValueError(
+                    f"rig.mounts.{mount.name}: encloses the driver's eye at {eye} m "
+                    f"(car frame): the driver would see nothing"
+                )
+        return self
 
 
 def scenario_kinds() -> dict[str, type[ScenarioBase]]:

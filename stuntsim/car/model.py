@@ -42,6 +42,7 @@ from stuntsim.car.dynamics import (
     slope_acceleration,
 )
 from stuntsim.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
+from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.geometry import (
     Barrier,
     Drop,
@@ -49,22 +50,27 @@ from stuntsim.geometry import (
     Solid,
     StreetGeometry,
     SurfacePatch,
+    Walker,
     barrier_from_face,
     breach_normal_speed,
+    circle_clearance,
     drop_from_edge,
     edge_margin,
     impact_severity,
     people_clearance,
     rectangle,
     solid_from_face,
+    walker_position,
 )
 from stuntsim.hazards import (
     G,
     car_hazards,
     critical_sliding_velocity,
     quasi_static_rollover_threshold,
+    stopping_distance_margin,
 )
 from stuntsim.scenario import polyline
+from stuntsim.visibility import eye_in_world, visible
 
 VEHICLE_FIELDS = (
     "mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height", "track_width", "length",
@@ -73,6 +79,13 @@ VEHICLE_FIELDS = (
     "max_brake_force", "brake_front_share", "drag_area", "rolling_resistance",
 )
 SIDESLIP_MIN_SPEED = 3.0  # [m/s] below this, sideslip is not a sign of a slide
+STOPPED_SPEED = 0.05  # [m/s] a car braking for a person counts as stopped below this
+# The mass properties the rig changes (stuntsim.car.rig, R1–R6).
+RIGGED_FIELDS = ("mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height",
+                 "roll_gyration_radius")
+# Categories that hide what is behind them from the driver: full-height opaque prisms.
+# Obstacles (parked cars) are lower than a standing adult and are not treated as opaque.
+OPAQUE_CATEGORIES = ("building", "rock")
 # Grid of the street's distance fields. Near the walls (the exact band) clearances are
 # computed exactly whatever the grid; the grid only sets memory and build time.
 FIELD_RESOLUTION = 0.05  # [m]
@@ -122,6 +135,10 @@ def build_street(scenario) -> StreetGeometry:
         people=[
             Person(p.name, p.role, np.asarray(p.position, dtype=float), p.radius)
             for p in street.people
+        ],
+        walkers=[
+            Walker(w.name, w.role, np.asarray(w.start, dtype=float), w.radius, w.height)
+            for w in street.people_stepping_out
         ],
         surfaces=[SurfacePatch(p.name, np.asarray(p.polygon), p.mu) for p in street.surfaces],
         default_mu=street.surface.mu,
@@ -217,6 +234,14 @@ class ChunkOutcome:
     max_speed: np.ndarray
     max_lateral_acceleration: np.ndarray
     completed: np.ndarray  # bool: reached the end of the line
+    # People stepping out (the one with the smallest sight margin; NaN / −1: none)
+    walker_index: np.ndarray  # index into StreetGeometry.walkers
+    walker_step_out_time: np.ndarray  # [s] when they stepped out
+    walker_seen_time: np.ndarray  # [s] first clear line from the eye to them
+    walker_detect_time: np.ndarray  # [s] seen + perception–reaction time: full braking
+    walker_sight_distance: np.ndarray  # [m] car front to their path when first seen
+    walker_sight_speed: np.ndarray  # [m/s] car speed when first seen
+    walker_stop_time: np.ndarray  # [s] the car stood still after braking for them
     trajectories: dict[str, np.ndarray] | None = field(default=None)
 
 
@@ -229,7 +254,8 @@ class CarModel:
         self.path = reference_path(self.scenario)
         self._street: StreetGeometry | None = None
         #: the hazards of this street (``departure`` only where there is a drop)
-        self.hazards = car_hazards(bool(self.scenario.street.drops))
+        self.hazards = car_hazards(bool(self.scenario.street.drops),
+                                   bool(self.scenario.street.people_stepping_out))
 
     @property
     def street(self) -> StreetGeometry:
@@ -243,8 +269,26 @@ class CarModel:
         return state
 
     # ---------------------------------------------------------------- parameters
+    def car_values(self, p: Parameters) -> dict[str, np.ndarray]:
+        """Per-sample vehicle values (n,), with the camera rig's mass, CG and inertia
+        folded in (:func:`stuntsim.car.rig.rigged_mass_properties`), the driver's eye in
+        the bare car's frame, and ``cg_shift_forward``: how far the rig moved the CG [m]."""
+        fields = (*VEHICLE_FIELDS, "roll_gyration_radius", "eye_forward", "eye_left",
+                  "eye_height")
+        values = {name: p.array(f"vehicle.{name}") for name in fields}
+        mounts = self.scenario.rig.active_mounts()
+        values["cg_shift_forward"] = np.zeros(p.n)
+        if mounts:
+            rigged = rigged_mass_properties(
+                values, mounts, [p.array(f"rig.mounts.{m.name}.mass") for m in mounts]
+            )
+            values.update({name: np.broadcast_to(rigged[name], (p.n,))
+                           for name in (*RIGGED_FIELDS, "cg_shift_forward")})
+        return values
+
     def vehicle_params(self, p: Parameters) -> VehicleParams:
-        return VehicleParams(**{name: p(f"vehicle.{name}") for name in VEHICLE_FIELDS})
+        car = self.car_values(p)
+        return VehicleParams(**{name: car[name] for name in VEHICLE_FIELDS})
 
     def speed_plan(self, p: Parameters) -> SpeedPlan:
         maneuver = self.scenario.maneuver
@@ -294,19 +338,20 @@ class CarModel:
         sim = self.scenario.simulation
         dt = sim.time_step
         n_steps = int(np.ceil(sim.duration / dt))
-        params = self.vehicle_params(p)
+        car = self.car_values(p)
+        params = VehicleParams(**{name: car[name] for name in VEHICLE_FIELDS})
         plan = self.speed_plan(p)
         path = self.path
 
-        a = p.array("vehicle.cg_to_front")
-        b = p.array("vehicle.cg_to_rear")
+        a = car["cg_to_front"]
+        b = car["cg_to_rear"]
         wheelbase = a + b
-        length = p.array("vehicle.length")
-        front = a + p.array("vehicle.front_overhang")
+        length = car["length"]
+        front = a + car["front_overhang"]
         rear = length - front
-        half_width = 0.5 * p.array("vehicle.width")
-        half_track = 0.5 * p.array("vehicle.track_width")
-        mass = p.array("vehicle.mass")
+        half_width = 0.5 * car["width"]
+        half_track = 0.5 * car["track_width"]
+        mass = car["mass"]
         grade = p.array("street.gradient")
         has_grade = bool(np.any(grade != 0.0))
         # per-sample drop heights and barrier limits (either may be uncertain)
@@ -361,13 +406,9 @@ class CarModel:
         grip_budget = p.array("driver.grip_use") * expected_mu * G
 
         # Thresholds
-        rollover_limit = quasi_static_rollover_threshold(
-            p.array("vehicle.track_width"), p.array("vehicle.cg_height")
-        )
+        rollover_limit = quasi_static_rollover_threshold(car["track_width"], car["cg_height"])
         csv = critical_sliding_velocity(
-            p.array("vehicle.track_width"),
-            p.array("vehicle.cg_height"),
-            p.array("vehicle.roll_gyration_radius"),
+            car["track_width"], car["cg_height"], car["roll_gyration_radius"]
         )
         sideslip_limit = p.array("maneuver.sideslip_limit")
 
@@ -408,6 +449,7 @@ class CarModel:
         active = np.ones(n, dtype=bool)
         completed = np.zeros(n, dtype=bool)
         recorded: dict[str, list[np.ndarray]] = {} if record else None
+        watch = _Lookout(self, street, p, car, n) if street.walkers else None
 
         # The clearance at the start counts too (a car parked inside a wall is a collision).
         for step in range(n_steps):
@@ -427,10 +469,11 @@ class CarModel:
             s_rear, _ = path.project(rx, ry, s_rear)
             lookahead = min_preview + preview_time * speed
             lx, ly = path.point_at(s_rear + lookahead)
-            if has_offset:
+            offset = line_offset if watch is None else line_offset + watch.swerve(t)
+            if has_offset or watch is not None:
                 aim_heading = path.heading_at(s_rear + lookahead)
-                lx = lx - np.sin(aim_heading) * line_offset
-                ly = ly + np.cos(aim_heading) * line_offset
+                lx = lx - np.sin(aim_heading) * offset
+                ly = ly + np.cos(aim_heading) * offset
             alpha = np.arctan2(ly - ry, lx - rx) - yaw
             distance = np.maximum(np.hypot(lx - rx, ly - ry), 1e-3)
             pursuit = np.arctan2(2.0 * wheelbase * np.sin(alpha), distance)
@@ -463,6 +506,8 @@ class CarModel:
             applied = (step - delay_steps) % ring
             steer_applied = steer_buffer[applied, sample]
             accel_applied = accel_buffer[applied, sample]
+            if watch is not None:  # full braking from the moment a person is detected
+                accel_applied = np.where(watch.braking(t), -max_brake_decel, accel_applied)
 
             # 3. the car, with gravity's share on the grade (uphill: the line's heading)
             if has_grade:
@@ -510,6 +555,18 @@ class CarModel:
                 person_speed = np.where(struck, speed, person_speed)
             else:
                 struck = np.zeros(n, dtype=bool)
+            if watch is not None:
+                wdist, windex = watch.clearance(t_now, x, y, yaw, front, rear, half_width)
+                walker_closer = active & (wdist < min_person)
+                min_person = np.where(walker_closer, wdist, min_person)
+                walker_struck = active & (wdist <= 0.0) & ~struck
+                person_index = np.where(walker_struck | walker_closer, windex, person_index)
+                person_closest_speed = np.where(walker_closer, speed, person_closest_speed)
+                person_time = np.where(walker_struck, t_now, person_time)
+                person_speed = np.where(walker_struck, speed, person_speed)
+                struck = struck | walker_struck
+                watch.look(t_now, active, x, y, yaw, s_rear + wheelbase + car["front_overhang"],
+                           speed, 0.5 * (mu_front + mu_rear), grade)
 
             ay = np.abs(out.ay)
             min_roll = np.where(active, np.minimum(min_roll, rollover_limit - ay), min_roll)
@@ -603,25 +660,31 @@ class CarModel:
                     ("steer", state[6]), ("clearance", clear.distance),
                     ("edge", edge_min if street.drop_field is not None else np.full(n, np.inf)),
                     ("active", active.copy()),
+                    *(watch.recorded(t_now) if watch is not None else ()),
                 ):
                     recorded.setdefault(key, []).append(np.array(value, dtype=float))
 
             s_now = s_rear + b
             finished = active & (s_now >= path.length)
             completed |= finished
+            if watch is not None:  # a car that braked for a person and stands still
+                finished = finished | watch.stopped(active, speed, t_now)
             active &= ~(hit | struck | over | finished)
             if not active.any():
                 break
 
         margins = {
             "collision": min_clear,
-            "person_struck": min_person if street.people else np.full(n, np.inf),
+            "person_struck": (min_person if (street.people or street.walkers)
+                              else np.full(n, np.inf)),
             "rollover": min_roll,
             "tripped_rollover": csv - kerb_slide,
             "loss_of_control": min_loc,
         }
         if "departure" in self.hazards:
             margins["departure"] = min_departure
+        if watch is not None:
+            margins["person_not_seen_in_time"] = watch.margin()
         collision_object = np.where(collision_object >= 0, collision_object, nearest_object)
         departed = np.isfinite(departure_time)
         return ChunkOutcome(
@@ -645,8 +708,233 @@ class CarModel:
             max_speed=max_speed,
             max_lateral_acceleration=max_ay,
             completed=completed,
+            **(watch.details() if watch is not None else _Lookout.no_details(n)),
             trajectories=(
                 {key: np.stack(values, axis=1) for key, values in recorded.items()}
                 if recorded is not None else None
             ),
         )
+
+
+class _Lookout:
+    """The driver watching for people who step out: sight lines, detection, response.
+
+    Per step and sample, for each person stepping out (:class:`stuntsim.geometry.Walker`):
+
+    * where they are (:func:`stuntsim.geometry.walker_position`) and how close the car's
+      footprint comes to them (``person_struck``);
+    * from the moment they step out until first seen: whether a clear line runs from the
+      driver's eye to any of their sample points, past the opaque buildings and rock (2-D,
+      full height) and past the car's body and the camera rig (3-D, in the car frame)
+      (:func:`stuntsim.visibility.visible`). The eye and the occluders are given in the
+      bare car's frame; the rig moves the CG forward by x_c, so that frame's origin is
+      the simulated CG moved back by x_c;
+    * detection = first seen + the perception–reaction time t_PR; from then on the brake
+      command is full braking (the brakes and the tyres limit what it achieves; no ABS),
+      and with ``evasion: brake_and_swerve`` the driver also aims ``swerve_offset`` to the
+      side away from the person;
+    * the sight margin (``person_not_seen_in_time``, :func:`stuntsim.hazards.
+      stopping_distance_margin`), judged once: when the person is first seen, or when the
+      car's front reaches their path unseen (D ≤ 0 then). D is the arc length from the
+      car's front to where the person's walk crosses the rehearsed line; a = min(μ g cos θ,
+      F_brake/m) + g sin θ on the grade θ (uphill positive), μ the friction under the car
+      at that moment. There is no conflict (margin +inf) when the person's walk never
+      crosses the line, when they step out after the car has passed, when they have already
+      crossed the car's lane, or when at the present speed the car's rear clears their
+      path before they reach its lane (they would pass behind it).
+    """
+
+    def __init__(self, model: CarModel, street: StreetGeometry, p: Parameters, car, n: int):
+        scenario = model.scenario
+        self.walkers = street.walkers
+        self.first_index = len(street.people)
+        self.n = n
+        specs = scenario.street.people_stepping_out
+
+        def per_walker(field_name):
+            return np.stack([p.array(f"street.people_stepping_out.{w.name}.{field_name}")
+                             for w in specs])
+
+        self.heading = per_walker("heading")
+        self.start_time = per_walker("start_time")
+        self.speed = per_walker("walking_speed")
+        self.distance = per_walker("walk_distance")
+        self.radius = per_walker("radius")
+        self.height = per_walker("height")
+        starts = np.stack([w.start for w in self.walkers])
+        self.start = starts
+        crossing = [_walk_crossing(model.path, starts[k], self.heading[k], self.distance[k])
+                    for k in range(len(specs))]
+        self.cross_s = np.stack([c[0] for c in crossing])  # (K, n) arc length on the line
+        self.cross_walk = np.stack([c[1] for c in crossing])  # (K, n) walked to the line
+        self.eye = np.stack([car["eye_forward"], car["eye_left"], car["eye_height"]], axis=1)
+        self.shift = car["cg_shift_forward"]
+        self.car_length = car["length"]
+        self.lane_half = 0.5 * car["width"]
+        self.max_brake_decel = car["max_brake_force"] / car["mass"]
+        self.occluders = [*body_occluders(scenario.vehicle.preset),
+                          *rig_occluders(scenario.rig)]
+        self.opaque = [s for s in street.solids if s.category in OPAQUE_CATEGORIES]
+        self.reaction = p.array("driver.perception_reaction_time")
+        swerve = scenario.driver.evasion == "brake_and_swerve"
+        self.swerve_offset = p.array("driver.swerve_offset") if swerve else None
+
+        shape = self.heading.shape
+        self.seen_time = np.full(shape, np.nan)
+        self.judged = np.zeros(shape, dtype=bool)
+        self.sight_margin = np.full(shape, np.inf)
+        self.sight_distance = np.full(shape, np.nan)
+        self.sight_speed = np.full(shape, np.nan)
+        self.detect_time = np.full(n, np.inf)
+        self.swerve_side = np.zeros(n)
+        self.stop_time = np.full(n, np.nan)
+        self.position = (np.zeros(shape), np.zeros(shape))
+        self.seen_now = np.zeros(n, dtype=bool)
+
+    # -------------------------------------------------------------- per step
+    def clearance(self, t, x, y, yaw, front, rear, half_width):
+        """Closest approach [m] of the footprint to anyone stepping out, and who (index in
+        the car model's person numbering: after the standing people)."""
+        best = np.full(self.n, np.inf)
+        index = np.full(self.n, -1)
+        px = np.empty(self.heading.shape)
+        py = np.empty(self.heading.shape)
+        for k, walker in enumerate(self.walkers):
+            px[k], py[k] = walker_position(walker.start, self.heading[k], self.start_time[k],
+                                           self.speed[k], self.distance[k], t)
+            d = circle_clearance(px[k], py[k], self.radius[k], x, y, yaw, front, rear,
+                                 half_width)
+            closer = d < best
+            best = np.where(closer, d, best)
+            index = np.where(closer, self.first_index + k, index)
+        self.position = (px, py)
+        return best, index
+
+    def look(self, t, active, x, y, yaw, s_front, speed, mu, grade):
+        """Update sight, detection and the sight margin after a step ending at time t."""
+        px, py = self.position
+        c, s = np.cos(yaw), np.sin(yaw)
+        frame_x, frame_y = x - self.shift * c, y - self.shift * s
+        self.seen_now = np.zeros(self.n, dtype=bool)
+        for k in range(len(self.walkers)):
+            out = active & (t >= self.start_time[k])
+            looking = out & np.isnan(self.seen_time[k])
+            seen = np.zeros(self.n, dtype=bool)
+            if looking.any():
+                i = np.flatnonzero(looking)
+                pose = (frame_x[i], frame_y[i], yaw[i])
+                seen[i] = visible(eye_in_world(pose, self.eye[i]),
+                                  (px[k, i], py[k, i], self.radius[k, i], self.height[k, i]),
+                                  self.opaque, occluders=self.occluders, car_pose=pose)
+            self.seen_now |= seen
+            self.seen_time[k] = np.where(seen, t, self.seen_time[k])
+            detect = np.where(seen, t + self.reaction, np.inf)
+            newly = detect < self.detect_time
+            if newly.any():  # swerve away from the side the person is on
+                left = -s * (px[k] - x) + c * (py[k] - y)
+                self.swerve_side = np.where(newly, -np.sign(left), self.swerve_side)
+                self.detect_time = np.minimum(self.detect_time, detect)
+
+            distance = self.cross_s[k] - s_front
+            passed = out & ~self.judged[k] & (distance <= 0.0)
+            judge = out & ~self.judged[k] & (seen | passed)
+            if not judge.any():
+                continue
+            walked = np.clip((t - self.start_time[k]) * self.speed[k], 0.0, self.distance[k])
+            lane = self.lane_half + self.radius[k]
+            to_lane = self.cross_walk[k] - lane - walked  # [m] still to walk to the lane
+            arrive = t + np.maximum(to_lane, 0.0) / self.speed[k]
+            clears = t + (np.maximum(distance, 0.0) + self.car_length) / np.maximum(speed, 0.1)
+            across = walked > self.cross_walk[k] + lane  # already through the car's lane
+            conflict = judge & np.isfinite(self.cross_s[k]) & ~across & (arrive <= clears)
+            theta = np.arctan(grade)
+            decel = (np.minimum(mu * G * np.cos(theta), self.max_brake_decel)
+                     + G * np.sin(theta))
+            margin = stopping_distance_margin(np.maximum(distance, 0.0),
+                                              speed, self.reaction, decel)
+            self.sight_margin[k] = np.where(conflict, margin, self.sight_margin[k])
+            self.sight_distance[k] = np.where(judge, distance, self.sight_distance[k])
+            self.sight_speed[k] = np.where(judge, speed, self.sight_speed[k])
+            self.judged[k] |= judge
+
+    def braking(self, t) -> np.ndarray:
+        return t >= self.detect_time
+
+    def swerve(self, t) -> np.ndarray | float:
+        if self.swerve_offset is None:
+            return 0.0
+        return np.where(t >= self.detect_time, self.swerve_side * self.swerve_offset, 0.0)
+
+    def stopped(self, active, speed, t) -> np.ndarray:
+        now = active & (t >= self.detect_time) & (speed < STOPPED_SPEED)
+        self.stop_time = np.where(now & np.isnan(self.stop_time), t, self.stop_time)
+        return now
+
+    def recorded(self, t):
+        px, py = self.position
+        return (("walker_x", px[0]), ("walker_y", py[0]),
+                ("walker_seen", ~np.isnan(self.seen_time[0])),
+                ("braking", t >= self.detect_time))
+
+    # -------------------------------------------------------------- results
+    def margin(self) -> np.ndarray:
+        return self.sight_margin.min(axis=0)
+
+    def details(self) -> dict[str, np.ndarray]:
+        k = np.argmin(self.sight_margin, axis=0)
+        sample = np.arange(self.n)
+        return {
+            "walker_index": k,
+            "walker_step_out_time": self.start_time[k, sample],
+            "walker_seen_time": self.seen_time[k, sample],
+            "walker_detect_time": self.seen_time[k, sample] + self.reaction,
+            "walker_sight_distance": self.sight_distance[k, sample],
+            "walker_sight_speed": self.sight_speed[k, sample],
+            "walker_stop_time": self.stop_time,
+        }
+
+    @staticmethod
+    def no_details(n: int) -> dict[str, np.ndarray]:
+        nan = np.full(n, np.nan)
+        return {"walker_index": np.full(n, -1), "walker_step_out_time": nan,
+                "walker_seen_time": nan, "walker_detect_time": nan,
+                "walker_sight_distance": nan, "walker_sight_speed": nan,
+                "walker_stop_time": nan}
+
+
+def _walk_crossing(path: ReferencePath, start, heading, distance, batch: int = 1024):
+    """Where straight walks cross the rehearsed line (first crossing along the line).
+
+    Parameters
+    ----------
+    path : ReferencePath
+    start : (2,)           The walk's start [m].
+    heading, distance : (n,)  Walking direction [rad] and length [m].
+
+    Returns
+    -------
+    (s, w) : (n,) arrays   Arc length on the line [m] and distance walked to get there [m];
+                           NaN where the walk does not cross the line.
+    """
+    n = heading.size
+    s_out = np.full(n, np.nan)
+    w_out = np.full(n, np.nan)
+    rel_x, rel_y = path.x - start[0], path.y - start[1]
+    seg = np.hypot(np.diff(path.x), np.diff(path.y))
+    s_points = np.concatenate([[0.0], np.cumsum(seg)])
+    for lo in range(0, n, batch):
+        hi = min(n, lo + batch)
+        c, s = np.cos(heading[lo:hi, None]), np.sin(heading[lo:hi, None])
+        side = c * rel_y - s * rel_x  # (b, m): which side of the walk line each point is
+        along = c * rel_x + s * rel_y  # distance along the walk
+        change = np.sign(side[:, :-1]) * np.sign(side[:, 1:]) <= 0
+        frac = side[:, :-1] / np.where(change, side[:, :-1] - side[:, 1:], 1.0)
+        frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 0.0)
+        walk = along[:, :-1] + frac * (along[:, 1:] - along[:, :-1])
+        ok = change & (walk >= 0.0) & (walk <= distance[lo:hi, None])
+        first = np.argmax(ok, axis=1)
+        found = ok.any(axis=1)
+        rows = np.arange(hi - lo)
+        s_out[lo:hi] = np.where(found, s_points[first] + frac[rows, first] * seg[first], np.nan)
+        w_out[lo:hi] = np.where(found, walk[rows, first], np.nan)
+    return s_out, w_out

@@ -90,6 +90,52 @@ FIAT_500_NUOVA: dict[str, PresetValue] = {
     "roll_gyration_radius": PresetValue(
         0.45, "roll radius of gyration about the CG ≈ 0.4 × track: assumption", True
     ),
+    # The driver's eye in the car frame (origin on the road below the CG, x forward, y left).
+    "eye_forward": PresetValue(
+        0.05, "driver seated about mid-wheelbase, eye above the CG: assumption", True
+    ),
+    "eye_left": PresetValue(
+        0.27, "left-hand drive; seat centred in the left half of a 1.1 m cabin: assumption",
+        True,
+    ),
+    "eye_height": PresetValue(
+        1.05,
+        "seated eye height of a classic Fiat 500 about 1.0-1.1 m: assumption (REFERENCES.md; "
+        "AASHTO's design eye is 1.08 m)",
+        True,
+    ),
 }
 
 VEHICLE_PRESETS: dict[str, dict[str, PresetValue]] = {"fiat_500_nuova": FIAT_500_NUOVA}
+
+
+class BodyPart(NamedTuple):
+    """A part of the car's own body that can stand between the driver's eye and the street:
+    an axis-aligned box in the car frame (origin on the road below the CG, x forward, y left,
+    z up) [m]."""
+
+    name: str
+    center: tuple[float, float, float]
+    size: tuple[float, float, float]
+
+
+# The Nuova 500's body as the driver sees it, sketched from its 2.970 × 1.320 × 1.320 m
+# outline (car-param.com) with the CG 1.104 m behind the front axle and the front bumper
+# 0.50 m ahead of it (the presets above). Every figure below is an ASSUMPTION: no measured
+# obstruction angles (SAE J1050) of the car were found. The A-pillars rake back; each is
+# represented by its section at about eye height (x ≈ 0.62 m), a vertical 7 × 6 cm post,
+# which gives obstruction angles of about 6-7° (left) and 4° (right) seen from the eye,
+# of the order of the ~6° A-pillar limit often quoted for UN R125 (REFERENCES.md, not
+# verified in the text).
+FIAT_500_NUOVA_BODY: tuple[BodyPart, ...] = (
+    BodyPart("bonnet and scuttle", (1.20, 0.0, 0.54), (0.80, 1.28, 0.58)),  # top 0.83 m
+    BodyPart("left A-pillar", (0.62, 0.58, 1.07), (0.07, 0.06, 0.46)),
+    BodyPart("right A-pillar", (0.62, -0.58, 1.07), (0.07, 0.06, 0.46)),
+    BodyPart("roof", (-0.24, 0.0, 1.295), (1.32, 1.20, 0.05)),
+    BodyPart("left door below the window", (-0.10, 0.63, 0.565), (1.80, 0.06, 0.63)),
+    BodyPart("right door below the window", (-0.10, -0.63, 0.565), (1.80, 0.06, 0.63)),
+    BodyPart("left B-pillar", (-0.35, 0.60, 1.08), (0.08, 0.06, 0.40)),
+    BodyPart("right B-pillar", (-0.35, -0.60, 1.08), (0.08, 0.06, 0.40)),
+)
+
+BODY_PRESETS: dict[str, tuple[BodyPart, ...]] = {"fiat_500_nuova": FIAT_500_NUOVA_BODY}
