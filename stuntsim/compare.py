@@ -39,7 +39,8 @@ from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
 
-__all__ = ["Comparison", "Difference", "compare", "paired_difference", "paired_mean_difference"]
+__all__ = ["Comparison", "Difference", "compare", "paired_difference", "paired_mean_difference",
+           "rig_share"]
 
 HARM_OUTCOMES = ("fatality", "serious_or_fatal")
 
@@ -168,14 +169,15 @@ class Comparison:
         difference from the baseline."""
         lines = [f"{len(self.names)} variants on common random numbers "
                  f"({self.samples} samples each, seed {self.seed}); baseline: {self.names[0]}"]
+        w = max(19, *(len(h) for h in self.hazards))
         for i, name in enumerate(self.names[1:]):
             lines += ["", f"variant: {name}",
-                      f"{'hazard':<18} {'baseline':>9} {'variant':>9}  "
+                      f"{'hazard':<{w}} {'baseline':>9} {'variant':>9}  "
                       f"{'difference [95 % paired interval]':<34}"]
             for hazard in self.hazards:
                 d = self.differences[i][hazard]
                 lines.append(
-                    f"{hazard:<18} {self.estimates[0][hazard].probability:>9.4f} "
+                    f"{hazard:<{w}} {self.estimates[0][hazard].probability:>9.4f} "
                     f"{self.estimates[i + 1][hazard].probability:>9.4f}  "
                     f"{d.difference:+.4f} [{d.ci95[0]:+.4f}, {d.ci95[1]:+.4f}]"
                 )
@@ -183,7 +185,7 @@ class Comparison:
                                    ("serious_or_fatal", "P(serious or death)")):
                 d = self.harm_differences[i][ANY][outcome]
                 lines.append(
-                    f"{label:<18} {self.harm[0][ANY][outcome]:>9.3g} "
+                    f"{label:<{w}} {self.harm[0][ANY][outcome]:>9.3g} "
                     f"{self.harm[i + 1][ANY][outcome]:>9.3g}  "
                     f"{d.difference:+.3g} [{d.ci95[0]:+.3g}, {d.ci95[1]:+.3g}]"
                 )
@@ -233,3 +235,24 @@ def compare(
     return Comparison(names=names, estimates=[r.estimates for r in results],
                       differences=differences, hazards=hazards, samples=samples, seed=seed,
                       harm=harm, harm_differences=harm_differences)
+
+
+def rig_share(
+    scenario: ResolvedScenario,
+    *,
+    samples: int | None = None,
+    seed: int | None = None,
+    executor: str | None = "auto",
+) -> Comparison:
+    """The camera rig's share of the risk: the same takes with the rig taken off
+    (``rig.present: false``: no occluders, no added mass) as the baseline, and the stunt as
+    planned as the variant, paired on common random numbers. ``differences[0][hazard]`` is
+    then P(with) − P(without) with its paired 95 % interval: the risk the rig adds (negative
+    where it lowers one, e.g. a driver who sees a person later brakes later, out of the
+    corner). A car without mounts gives a difference of exactly 0: the two runs are the
+    same computation."""
+    if scenario.scenario.kind != "car":
+        raise ValueError("the rig's share is for car scenarios")
+    without = scenario.with_nominal("rig.present", False)
+    return compare([without, scenario], names=["without the rig", "with the rig"],
+                   samples=samples, seed=seed, executor=executor)

@@ -73,6 +73,7 @@ def plot_scene(
                             edgecolor="#c92a2a", zorder=7))
         ax.annotate(f"{person.name}\n({person.role})", person.center, xytext=(8, 8),
                     textcoords="offset points", fontsize=7, color="#c92a2a", zorder=8)
+    _plot_walkers(ax, result)
     path = result.path
     ax.plot(path.x, path.y, "k--", lw=1.2, zorder=5, label="rehearsed line")
 
@@ -124,6 +125,8 @@ def plot_scene(
                for k in present]
     handles += [Line2D([], [], color="k", ls="--", label="rehearsed line"),
                 Patch(facecolor="#ffe066", edgecolor="k", label="car at closest approach")]
+    if result.street.walkers:
+        handles.append(_WALKER_HANDLE)
     if any(s.category == "rock" for s in street.solids):
         handles.append(Patch(label="rock face", **SOLID_STYLE["rock"]))
     for drop in street.drops:
@@ -142,6 +145,44 @@ def plot_scene(
            xlabel="x (east) [m]", ylabel="y (north) [m]",
            title=f"{result.name}: {len(shown)} of {result.samples} runs by outcome")
     return ax
+
+
+WALKER_COLOUR = "#d9480f"
+_WALKER_HANDLE = Line2D([], [], color=WALKER_COLOUR, marker="o", mfc="#ffd8a8", lw=1.5,
+                        label="person stepping out: start and walk (nominal; wedge: "
+                              "5–95 % of the drawn headings)")
+
+
+def _plot_walkers(ax: Axes, result: RiskResult) -> None:
+    """People who step out: where they wait, their nominal walk as an arrow, and the spread
+    of the drawn headings as a faint wedge; nothing at all when there are none."""
+    for walker in result.resolved.scenario.street.people_stepping_out:
+        start = np.asarray(walker.start, dtype=float)
+        end = start + walker.walk_distance * np.array([np.cos(walker.heading),
+                                                       np.sin(walker.heading)])
+        headings = result.draws.get(f"street.people_stepping_out.{walker.name}.heading")
+        if headings is not None and headings.size and np.ptp(headings) > 0:
+            lo, hi = np.quantile(headings, [0.05, 0.95])
+            fan = np.linspace(lo, hi, 24)
+            wedge = np.vstack([start, start + walker.walk_distance
+                               * np.column_stack([np.cos(fan), np.sin(fan)])])
+            ax.add_patch(Polygon(wedge, closed=True, facecolor=WALKER_COLOUR, alpha=0.12,
+                                 edgecolor="none", zorder=6))
+        ax.annotate("", end, start, zorder=7,
+                    arrowprops=dict(arrowstyle="-|>", color=WALKER_COLOUR, lw=1.5,
+                                    shrinkA=0, shrinkB=0))
+        ax.add_patch(Circle(start, walker.radius, facecolor="#ffd8a8",
+                            edgecolor=WALKER_COLOUR, zorder=7))
+        times = result.draws.get(f"street.people_stepping_out.{walker.name}.start_time")
+        if times is not None and times.size and np.ptp(times) > 0:
+            t_lo, t_hi = np.quantile(times, [0.05, 0.95])
+            when = f"steps out at {t_lo:.1f}–{t_hi:.1f} s (5–95 %)"
+        else:
+            when = f"steps out at {walker.start_time:.1f} s"
+        ax.annotate(f"{walker.name} ({walker.role})\n{when}", start, xytext=(-6, 10),
+                    textcoords="offset points", ha="right", fontsize=7, color=WALKER_COLOUR,
+                    zorder=8, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none",
+                                        alpha=0.8))
 
 
 def _view_box(result: RiskResult, view: str):

@@ -809,7 +809,7 @@ class ScenarioBase(Strict):
                 if isinstance(value, bool):
                     raise ValueError(
                         f"variants.{name}.{path}: true/false is only for switches such as "
-                        f"'street.barriers.<name>.present'"
+                        f"'street.barriers.<name>.present' or 'rig.present'"
                     )
                 if path not in leaves:
                     close = difflib.get_close_matches(path, [*leaves, *switches], n=1,

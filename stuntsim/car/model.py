@@ -660,7 +660,7 @@ class CarModel:
                     ("steer", state[6]), ("clearance", clear.distance),
                     ("edge", edge_min if street.drop_field is not None else np.full(n, np.inf)),
                     ("active", active.copy()),
-                    *(watch.recorded(t_now) if watch is not None else ()),
+                    *(watch.recorded(t_now, x, y, yaw) if watch is not None else ()),
                 ):
                     recorded.setdefault(key, []).append(np.array(value, dtype=float))
 
@@ -870,9 +870,13 @@ class _Lookout:
         self.stop_time = np.where(now & np.isnan(self.stop_time), t, self.stop_time)
         return now
 
-    def recorded(self, t):
+    def recorded(self, t, x, y, yaw):
         px, py = self.position
-        return (("walker_x", px[0]), ("walker_y", py[0]),
+        c, s = np.cos(yaw), np.sin(yaw)
+        forward = self.eye[:, 0] - self.shift
+        eye_x = x + c * forward - s * self.eye[:, 1]
+        eye_y = y + s * forward + c * self.eye[:, 1]
+        return (("walker_x", px[0]), ("walker_y", py[0]), ("eye_x", eye_x), ("eye_y", eye_y),
                 ("walker_seen", ~np.isnan(self.seen_time[0])),
                 ("braking", t >= self.detect_time))
 
