@@ -48,6 +48,7 @@ def summary(result: RiskResult) -> dict[str, Any]:
         entry.update(_hazard_details(result, name))
         hazards[name] = entry
     any_hazard = result.estimates[ANY].to_dict()
+    view = driver_view(result)
     takes = resolved.scenario.takes
     harm = car_harm(result.margins, result.details)
     matrix = {}
@@ -82,6 +83,7 @@ def summary(result: RiskResult) -> dict[str, Any]:
                      "1–4, medium 5–9, high 10–15, very high 16–25 (stuntsim convention)",
             "hazards": matrix,
         },
+        **({"driver_view": view} if view is not None else {}),
         "warnings": list(result.warnings),
         "parameters": {
             "nominal": {key: value for key, value in sorted(resolved.nominal.items())},
@@ -90,6 +92,20 @@ def summary(result: RiskResult) -> dict[str, Any]:
                 key: _describe_distribution(dist) for key, dist in resolved.distributions.items()
             },
         },
+    }
+
+
+def driver_view(result: RiskResult) -> dict[str, Any] | None:
+    """The static field of view from the driver's seat (a standing adult and a 1 m child at
+    10 m) when the car carries a camera rig or someone steps out; None otherwise."""
+    scenario = result.resolved.scenario
+    if not (scenario.rig.active_mounts() or scenario.street.people_stepping_out):
+        return None
+    from stuntsim.car.field_of_view import field_of_view
+
+    return {
+        "adult_1.7m_at_10m": field_of_view(result.resolved, person_height=1.7).to_dict(),
+        "child_1.0m_at_10m": field_of_view(result.resolved, person_height=1.0).to_dict(),
     }
 
 
@@ -240,27 +256,29 @@ def _describe_distribution(dist) -> dict[str, Any]:
 def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
     """A plain-text summary table for the terminal."""
     info = summary(result) if info is None else info
+    w = max(18, *(len(name) for name in info["hazards"]))  # hazard column
+    rule = "-" * (w + 66)
     lines = [
         f"{info['scenario']}",
         f"{result.samples} samples, seed {result.seed}, method {result.method}",
         "",
-        f"{'hazard':<18} {'probability':>11}  {'95 % interval':<21} {'failures/n':>14}  "
+        f"{'hazard':<{w}} {'probability':>11}  {'95 % interval':<21} {'failures/n':>14}  "
         f"{'worst margin':>14}",
-        "-" * 84,
+        rule,
     ]
     for name, entry in info["hazards"].items():
         worst = entry["worst_margin"]
         worst_text = "n/a" if worst is None else f"{worst:.3g} {entry['margin_unit']}"
         lo, hi = entry["ci95"]
         lines.append(
-            f"{name:<18} {entry['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]"
+            f"{name:<{w}} {entry['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]"
             f"{'':<3} {entry['failures']:>6}/{result.samples:<7}  {worst_text:>14}"
         )
     anyh = info["any_hazard"]
     lo, hi = anyh["ci95"]
-    lines.append("-" * 84)
+    lines.append(rule)
     lines.append(
-        f"{'any hazard':<18} {anyh['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]"
+        f"{'any hazard':<{w}} {anyh['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]"
         f"{'':<3} {anyh['failures']:>6}/{result.samples:<7}"
     )
     for name, entry in info["hazards"].items():
@@ -277,8 +295,17 @@ def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
                 f"  {name}: {hits}; {what} median {speed['median']:.0f} km/h, "
                 f"max {speed['max']:.0f} km/h"
             )
+        if name == "person_not_seen_in_time" and entry.get("sight_distance_m"):
+            late = entry.get("time_to_first_sight_s") or {}
+            seen_text = (f"first seen a median {late['median']:.1f} s after stepping out, "
+                         if late else "")
+            lines.append(
+                f"  {name}: never seen before the car reached their path: "
+                f"{entry['never_seen_before_their_path']}; {seen_text}at a median "
+                f"{entry['speed_when_seen_kmh'].get('median', float('nan')):.0f} km/h"
+            )
     lines.append("")
-    lines.append(f"{'hazard':<18} {'risk matrix (L × S)':<24} {'fatality / take':>16}  "
+    lines.append(f"{'hazard':<{w}} {'risk matrix (L × S)':<24} {'fatality / take':>16}  "
                  f"{'serious injury / take':>22}")
     for name, entry in info["hazards"].items():
         cell = info["risk_matrix"]["hazards"][name]
@@ -289,7 +316,7 @@ def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
         for outcome in ("fatality", "serious_injury"):
             value = harm[outcome]["expected_per_take"]
             texts.append("no relation" if value is None else f"{value:.2g}")
-        lines.append(f"{name:<18} {rating:<24} {texts[0]:>16}  {texts[1]:>22}")
+        lines.append(f"{name:<{w}} {rating:<24} {texts[0]:>16}  {texts[1]:>22}")
     takes = info["any_hazard"]["over_takes"]
     if takes["takes"] > 1:
         lo, hi = takes["ci95"]

@@ -660,7 +660,8 @@ class Driver(Strict):
         "and foot to the pedal)", gt=0, le=5) = 1.0
     evasion: Literal["brake", "brake_and_swerve"] = Field(
         "brake", description="What the driver does on detecting a person stepping out: "
-        "full braking, or full braking and steering away from the person's side")
+        "full braking (wheels may lock: no ABS), or braking within the grip the driver "
+        "believes in while steering away from the person's side")
     swerve_offset: Length(
         "How far sideways the driver steers away from the person when swerving", ge=0,
         le=5) = 1.0

@@ -506,8 +506,13 @@ class CarModel:
             applied = (step - delay_steps) % ring
             steer_applied = steer_buffer[applied, sample]
             accel_applied = accel_buffer[applied, sample]
-            if watch is not None:  # full braking from the moment a person is detected
-                accel_applied = np.where(watch.braking(t), -max_brake_decel, accel_applied)
+            if watch is not None:  # emergency braking from the moment a person is detected
+                accel_applied = np.where(
+                    watch.braking(t),
+                    -(max_brake_decel if watch.swerve_offset is None
+                      else np.minimum(longitudinal_budget, max_brake_decel)),
+                    accel_applied,
+                )
 
             # 3. the car, with gravity's share on the grade (uphill: the line's heading)
             if has_grade:
@@ -730,9 +735,11 @@ class _Lookout:
       bare car's frame; the rig moves the CG forward by x_c, so that frame's origin is
       the simulated CG moved back by x_c;
     * detection = first seen + the perception–reaction time t_PR; from then on the brake
-      command is full braking (the brakes and the tyres limit what it achieves; no ABS),
-      and with ``evasion: brake_and_swerve`` the driver also aims ``swerve_offset`` to the
-      side away from the person;
+      command is full braking (the brakes and the tyres limit what it achieves; no ABS, so
+      wheels that lock give no steering); with ``evasion: brake_and_swerve`` the driver
+      instead brakes only within the grip they believe they have (threshold braking, so the
+      wheels keep rolling if the belief is right) and aims ``swerve_offset`` to the side
+      away from the person;
     * the sight margin (``person_not_seen_in_time``, :func:`stuntsim.hazards.
       stopping_distance_margin`), judged once: when the person is first seen, or when the
       car's front reaches their path unseen (D ≤ 0 then). D is the arc length from the
