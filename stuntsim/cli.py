@@ -187,6 +187,11 @@ def _cmd_run(args) -> int:
     info = summary(result)  # built once for the table, the file and the figures
     figures = {} if args.no_plots else render_figures(result, info)
     print(format_table(result, info))
+    if resolved.scenario.rig.active_mounts():
+        from stuntsim.car.field_of_view import field_of_view, format_field_of_view
+
+        print()
+        print(format_field_of_view(field_of_view(resolved)))
     _write_figures(out_dir, figures, write_summary(result, out_dir, info))
     return EXIT_OK
 
@@ -472,6 +477,23 @@ def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
     figure = Figure(figsize=(9.5, 5.5), layout="constrained")
     plots.plot_risk_matrix(figure.add_subplot(), info if info is not None else summary(result))
     out["risk_matrix"] = _png(figure)
+
+    scenario = result.resolved.scenario
+    if scenario.rig.active_mounts() or scenario.street.people_stepping_out:
+        from stuntsim.car.field_of_view import field_of_view
+
+        figure = Figure(figsize=(13, 6.5), layout="constrained")
+        left, right = figure.subplots(1, 2, subplot_kw={"projection": "polar"})
+        plots.plot_field_of_view(left, field_of_view(result.resolved, person_height=1.7))
+        plots.plot_field_of_view(right, field_of_view(result.resolved, person_height=1.0))
+        out["field_of_view"] = _png(figure)
+    if scenario.street.people_stepping_out and result.trajectories:
+        figure = Figure(figsize=(9, 8), layout="constrained")
+        plots.plot_sight_lines(figure.add_subplot(), result)
+        out["sight_lines"] = _png(figure)
+        figure = Figure(figsize=(10, 7), layout="constrained")
+        plots.plot_detection_timeline(figure.add_subplot(), result)
+        out["detection_timeline"] = _png(figure)
     return out
 
 

@@ -11,8 +11,12 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
+from stuntsim.car.model import OPAQUE_CATEGORIES
+from stuntsim.car.rig import body_occluders, rig_occluders
+from stuntsim.geometry import walker_position
 from stuntsim.hazards import G
 from stuntsim.runner import RiskResult
+from stuntsim.visibility import visible_points
 
 OUTCOME_STYLE = {
     "safe": ("#2b8a3e", "safe"),
@@ -149,8 +153,8 @@ def plot_scene(
 
 WALKER_COLOUR = "#d9480f"
 _WALKER_HANDLE = Line2D([], [], color=WALKER_COLOUR, marker="o", mfc="#ffd8a8", lw=1.5,
-                        label="person stepping out: start and walk (nominal; wedge: "
-                              "5–95 % of the drawn headings)")
+                        label="person stepping out: start, nominal walk "
+                              "(wedge: 5–95 % of the headings)")
 
 
 def _plot_walkers(ax: Axes, result: RiskResult) -> None:
@@ -683,3 +687,464 @@ def _wrap(label: str, width: int = 40) -> str:
     import textwrap
 
     return textwrap.fill(label, width, subsequent_indent="  ")
+
+
+HIDDEN_STYLE = {
+    "building": ("#c92a2a", "hidden by a building"),
+    "body": ("#495057", "hidden by the car body"),
+    "rig": ("#e8590c", "hidden by the camera rig"),
+    "body and rig": ("#ae3ec9", "hidden by the car body and the rig together"),
+    "unclear": ("#adb5bd", "hidden (cause not resolved)"),
+}
+
+
+def plot_sight_lines(ax: Axes, result: RiskResult, *, sample: int | None = None,
+                     spacing: float = 0.3, max_hidden: int = 10) -> Axes:
+    """Plan view of one take's conflict: when the driver first saw the person, and why not
+    sooner.
+
+    Shows the buildings, the car's path (solid up to first sight, dotted after), the car's
+    footprint at first sight and at detection (first sight + perception–reaction time) and
+    where it struck or stopped, the person's position at those moments and their walk, the
+    clear sight line from the driver's eye at first sight (green), and earlier sight lines
+    every ``spacing`` [s] from the step-out to first sight (at most ``max_hidden``), dashed
+    and coloured by what hid the person: a building (2-D test,
+    :func:`stuntsim.visibility.segment_blocked`) or, when the buildings leave a sample point
+    of the person open, the car body or the camera rig (3-D test in the car frame,
+    :func:`stuntsim.visibility.rig_blocked`). The building corner that hid the person last
+    is marked.
+
+    ``sample``: a kept sample (``result.trajectory_samples``); by default the kept sample
+    with the smallest ``person_not_seen_in_time`` margin in which the person was seen, or
+    else the smallest margin of all.
+    """
+    traj, samples = _trajectory_arrays(result)
+    if "eye_x" not in traj:
+        raise ValueError("the scenario has no people stepping out: no sight lines to draw")
+    details, margins = result.details, result.margins["person_not_seen_in_time"]
+    if sample is None:
+        seen = np.isfinite(details["walker_seen_time"][samples])
+        pool = samples[seen] if seen.any() else samples
+        sample = int(pool[np.argmin(margins[pool])])
+    rows = np.flatnonzero(samples == sample)
+    if rows.size == 0:
+        raise ValueError(f"sample {sample} was not kept; kept: {samples.tolist()}")
+    row = rows[0]
+    active = traj["active"][row] > 0
+    t = traj["t"][row]
+    last = int(np.flatnonzero(active)[-1]) if active.any() else t.size - 1
+
+    walker = result.resolved.scenario.street.people_stepping_out[
+        int(details["walker_index"][sample])]
+    spec = {key: _sample_value(result, f"street.people_stepping_out.{walker.name}.{key}",
+                               sample)
+            for key in ("heading", "start_time", "walking_speed", "walk_distance", "radius",
+                        "height")}
+    start = np.asarray(walker.start, dtype=float)
+    direction = np.array([np.cos(spec["heading"]), np.sin(spec["heading"])])
+
+    def person_at(time):  # as the model places them (the same function)
+        return np.array(walker_position(start, spec["heading"], spec["start_time"],
+                                        spec["walking_speed"], spec["walk_distance"], time))
+
+    def step_at(time):  # the recorded step at the end of which ``time`` falls
+        return min(int(np.searchsorted(t, time - 1e-9)), last)
+
+    eye_forward, eye_left, eye_height = (_sample_value(result, f"vehicle.{key}", sample)
+                                         for key in ("eye_forward", "eye_left", "eye_height"))
+
+    def car_origin(i):  # the bare car's frame (the rig moves the CG, not the body)
+        yaw = traj["yaw"][row][i]
+        c, s = np.cos(yaw), np.sin(yaw)
+        return (traj["eye_x"][row][i] - c * eye_forward + s * eye_left,
+                traj["eye_y"][row][i] - s * eye_forward - c * eye_left, yaw)
+
+    def footprint(i):
+        return _footprint(result, sample, *car_origin(i))
+
+    step_out = spec["start_time"]
+    seen_time = float(details["walker_seen_time"][sample])
+    detect_time = float(details["walker_detect_time"][sample])
+    strike_time = float(details["person_time"][sample])
+    stop_time = float(details["walker_stop_time"][sample])
+    ever_seen = np.isfinite(seen_time)
+    i_seen = step_at(seen_time) if ever_seen else last
+    end_hidden = seen_time if ever_seen else t[last]
+
+    # street
+    for patch in result.street.surfaces:
+        mu = _sample_value(result, f"street.surfaces.{patch.name}.mu", sample)
+        ax.add_patch(Polygon(patch.polygon, closed=True, facecolor="#a5d8ff", alpha=0.5,
+                             edgecolor="none", zorder=1, label=f"{patch.name}, μ = {mu:.2g}"))
+    for solid in result.street.solids:
+        style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
+        ax.add_patch(Polygon(solid.polygon, closed=True, zorder=2, **style))
+    opaque = [s for s in result.street.solids if s.category in OPAQUE_CATEGORIES]
+    body = body_occluders(result.resolved.scenario.vehicle.preset)
+    rig = rig_occluders(result.resolved.scenario.rig)
+
+    # the car's path, and the person's walk
+    x, y = traj["x"][row], traj["y"][row]
+    ax.plot(x[: i_seen + 1], y[: i_seen + 1], color="k", lw=1.5, zorder=4,
+            label="car's path to first sight" if ever_seen else "car's path")
+    if ever_seen and last > i_seen:
+        ax.plot(x[i_seen: last + 1], y[i_seen: last + 1], color="k", lw=1.2, ls=":",
+                zorder=4, label="car's path after first sight")
+    walk_end = start + spec["walk_distance"] * direction
+    ax.annotate("", walk_end, start, zorder=5,
+                arrowprops=dict(arrowstyle="-|>", color=WALKER_COLOUR, lw=1.2, shrinkA=0,
+                                shrinkB=0, alpha=0.7))
+    ax.plot(*start, "o", color=WALKER_COLOUR, mfc="#ffd8a8", ms=5, zorder=5,
+            label=f"{walker.name}: waits here, walks along the arrow")
+
+    # earlier sight lines, coloured by what hid the person
+    spacing = max(spacing, (end_hidden - step_out) / max(max_hidden, 1))
+    hidden_times = np.arange(step_out, end_hidden - 0.5 * spacing, spacing)
+    if not ever_seen:
+        hidden_times = np.append(hidden_times, end_hidden)
+    blocking_polygons: list[np.ndarray] = []
+    causes: dict[str, set[str]] = {}
+    for time in hidden_times:
+        i = step_at(time)
+        eye = np.array([traj["eye_x"][row][i], traj["eye_y"][row][i], eye_height])
+        person = person_at(t[i])
+        cause, polygons, parts = _what_hid(eye, person, spec, car_origin(i), opaque, body,
+                                           rig)
+        blocking_polygons += polygons
+        causes.setdefault(cause, set()).update(parts)
+        colour = HIDDEN_STYLE[cause][0]
+        ax.plot([eye[0], person[0]], [eye[1], person[1]], color=colour, ls="--", lw=1.0,
+                alpha=0.85, zorder=6)
+        ax.plot(*eye[:2], ".", color=colour, ms=4, zorder=6)
+    for cause in HIDDEN_STYLE:  # legend entries, naming the parts of the car that hid them
+        if cause in causes:
+            parts = f" ({', '.join(sorted(causes[cause]))})" if causes[cause] else ""
+            ax.plot([], [], color=HIDDEN_STYLE[cause][0], ls="--", lw=1.0,
+                    label=_wrap(f"sight line every {spacing:.2g} s, {HIDDEN_STYLE[cause][1]}"
+                                f"{parts}", 48))
+    if hidden_times.size:
+        i = step_at(hidden_times[0])
+        ax.annotate(f"steps out\nt = {step_out:.2f} s", (traj["eye_x"][row][i],
+                    traj["eye_y"][row][i]), xytext=(0, -8), textcoords="offset points",
+                    ha="center", va="top", fontsize=7, color="#495057", zorder=10)
+
+    # first sight, detection, and how it ended
+    if ever_seen:
+        eye = (traj["eye_x"][row][i_seen], traj["eye_y"][row][i_seen])
+        person = person_at(t[i_seen])
+        ax.plot([eye[0], person[0]], [eye[1], person[1]], color="#2b8a3e", lw=2.0, zorder=8,
+                label=f"first clear sight line, {seen_time - step_out:.1f} s after "
+                      "the step-out")
+        moments = [("first sight", i_seen, "#2b8a3e", "none")]
+        if np.isfinite(detect_time) and detect_time <= t[last]:
+            moments.append(("detection (braking begins)", step_at(detect_time), "#f08c00",
+                            "none"))
+    else:
+        moments = []
+    if np.isfinite(strike_time):
+        moments.append(("the strike", step_at(strike_time), "#c92a2a", "#ffc9c9"))
+    elif np.isfinite(stop_time):
+        moments.append(("standstill", step_at(stop_time), "#1971c2", "#d0ebff"))
+    corners = [footprint(i) for _, i, _, _ in moments]
+    people = [person_at(t[i]) for _, i, _, _ in moments]
+    for (what, i, colour, fill), car, person in zip(moments, corners, people, strict=True):
+        ax.add_patch(Polygon(car, closed=True, facecolor=fill, edgecolor=colour, lw=1.6,
+                             alpha=0.9, zorder=7,
+                             label=f"car and person at {what} (t = {t[i]:.2f} s)"))
+        ax.add_patch(Circle(person, spec["radius"], facecolor=fill if fill != "none"
+                            else "white", edgecolor=colour, lw=1.6, zorder=9))
+
+    # the building corner that hid the person last: the blocking polygon's vertex nearest
+    # to the first clear sight line (or, never seen, to the last hidden one)
+    corner = None
+    if blocking_polygons:
+        if ever_seen:
+            a = np.array([traj["eye_x"][row][i_seen], traj["eye_y"][row][i_seen]])
+            b = person_at(t[i_seen])
+        else:
+            i = step_at(hidden_times[-1])
+            a = np.array([traj["eye_x"][row][i], traj["eye_y"][row][i]])
+            b = person_at(t[i])
+        vertices = np.vstack(blocking_polygons)
+        corner = vertices[np.argmin(_segment_distance(vertices, a, b))]
+        ax.plot(*corner, marker="*", ms=14, color="#c92a2a", mec="k", zorder=10,
+                ls="none", label="building corner that hid the person")
+
+    # frame the conflict
+    points = [np.column_stack([traj["eye_x"][row][[step_at(h) for h in hidden_times]],
+                               traj["eye_y"][row][[step_at(h) for h in hidden_times]]])
+              if hidden_times.size else np.zeros((0, 2)),
+              start[None], walk_end[None], *corners, *(p[None] for p in people)]
+    if corner is not None:
+        points.append(corner[None])
+    box = np.vstack(points)
+    (xmin, ymin), (xmax, ymax) = box.min(axis=0) - 2.5, box.max(axis=0) + 2.5
+    ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), aspect="equal",
+           xlabel="x (east) [m]", ylabel="y (north) [m]")
+
+    margin = margins[sample]
+    verdict = ("no conflict with the car's path" if not np.isfinite(margin) else
+               f"sight margin {margin:+.1f} m ("
+               + ("too late to stop" if margin < 0 else "time to stop") + ")")
+    when = (f"first seen {seen_time - step_out:.1f} s after stepping out" if ever_seen
+            else "never seen")
+    speed = details["walker_sight_speed"][sample] * 3.6
+    distance = details["walker_sight_distance"][sample]
+    struck_at = f"struck at {details['person_speed'][sample] * 3.6:.0f} km/h"
+    if np.isfinite(strike_time) and not strike_time >= detect_time:
+        ending = (f"{struck_at}, {strike_time - seen_time:.1f} s after first sight, before the "
+                  f"driver reacted (perception–reaction {detect_time - seen_time:.1f} s)"
+                  if ever_seen else f"{struck_at}, unseen")
+    elif np.isfinite(strike_time):
+        ending = f"{struck_at} while braking"
+    elif np.isfinite(stop_time):
+        ending = f"car stopped {stop_time - detect_time:.1f} s after detection"
+    else:
+        ending = "not struck"
+    if not np.isfinite(distance):
+        where = "never judged"
+    elif ever_seen:
+        where = f"car {distance:.1f} m from their path at {speed:.0f} km/h"
+    else:
+        where = f"car reached their path unseen at {speed:.0f} km/h"
+    ax.set_title(f"Sample #{sample}: {walker.name} {when};\n{where}: {verdict};\n{ending}",
+                 fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
+    return ax
+
+
+def _sample_value(result: RiskResult, path: str, sample: int) -> float:
+    if path in result.draws:
+        return float(result.draws[path][sample])
+    return float(result.resolved.nominal[path])
+
+
+def _sample_values(result: RiskResult, path: str) -> np.ndarray:
+    """A parameter's value in every sample (n,): drawn where uncertain, else nominal."""
+    if path in result.draws:
+        return np.asarray(result.draws[path], dtype=float)
+    return np.full(result.samples, float(result.resolved.nominal[path]))
+
+
+def _what_hid(eye, person, spec, pose, opaque, body, rig):
+    """What hid the person on one sight line: "building" when the buildings alone hide every
+    sample point of them; otherwise the car body and/or rig hide the points the buildings
+    leave open. Returns the cause, the building polygons that block a sample point, and the
+    names of the body parts and rig mounts that block a point the buildings leave open."""
+    target = (person[0], person[1], spec["radius"], spec["height"])
+    open_points = visible_points(eye, target, opaque)[0]  # (across, heights) past buildings
+    polygons = [solid.polygon for solid in opaque
+                if not visible_points(eye, target, [solid])[0].all()]
+    if not open_points.any():
+        return "building", polygons, set()
+    blocked = {}
+    names: dict[str, set[str]] = {}
+    for group, parts in (("body", body), ("rig", rig)):
+        blocked[group] = np.zeros_like(open_points)
+        names[group] = set()
+        for part in parts:
+            hides = ~visible_points(eye, target, (), occluders=[part], car_pose=pose)[0]
+            if (hides & open_points).any():
+                names[group].add(part.name)
+            blocked[group] |= hides
+    if not np.all(blocked["body"] | blocked["rig"] | ~open_points):
+        return "unclear", polygons, set()
+    for group in ("body", "rig"):
+        if np.all(blocked[group] | ~open_points):
+            return group, polygons, names[group]
+    return "body and rig", polygons, names["body"] | names["rig"]
+
+
+def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance [m] of points (k, 2) from the segment a–b."""
+    ab = b - a
+    u = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+    return np.hypot(*(points - (a + u[:, None] * ab)).T)
+
+
+TIMELINE_STYLE = {
+    "hidden": ("#ffa8a8", "stepped out → first seen (hidden)"),
+    "reaction": ("#ffd43b", "seen → detected (perception–reaction time)"),
+    "braking": ("#74c0fc", "detected → standstill or strike (full braking)"),
+    "unseen": ("#ced4da", "never seen"),
+}
+
+
+def plot_detection_timeline(ax: Axes, result: RiskResult, *, max_samples: int = 60) -> Axes:
+    """How each conflict unfolded, on a clock that starts when the person steps out.
+
+    One bar per take in which the person's walk conflicted with the car (a finite
+    ``person_not_seen_in_time`` margin), sorted by that margin, most negative at the top:
+    hidden (stepped out → first seen), perception–reaction (seen → detected), braking
+    (detected → standstill, strike or the end of the run), ending in a marker for how it
+    ended. With more than ``max_samples`` such takes, an evenly spaced subset by margin is
+    shown (the title says how many).
+    """
+    details = result.details
+    if "walker_step_out_time" not in details:
+        raise ValueError("the result has no people stepping out")
+    margins = result.margins.get("person_not_seen_in_time")
+    conflict = np.flatnonzero(np.isfinite(margins)) if margins is not None else np.zeros(0)
+    if conflict.size == 0:
+        ax.text(0.5, 0.5, "no take in which the person's walk met the car's path",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set(xlabel="Time since the person stepped out [s]", yticks=[],
+               title="Detection timeline: no conflicts")
+        return ax
+    order = conflict[np.argsort(margins[conflict], kind="stable")]
+    if order.size > max_samples:
+        order = order[np.unique(np.linspace(0, order.size - 1, max_samples).round()
+                                .astype(int))]
+    out = details["walker_step_out_time"][order]
+    seen = details["walker_seen_time"][order] - out
+    detect = details["walker_detect_time"][order] - out
+    reaction = _sample_values(result, "driver.perception_reaction_time")[order]
+    no_braking = np.isnan(detect)  # no longer on a collision course when the driver reacted
+    strike = details["person_time"][order] - out
+    stop = details["walker_stop_time"][order] - out
+    collision = details["collision_time"][order] - out
+    run_end = result.resolved.scenario.simulation.duration - out
+    # the run ends at the strike, at a standstill, at a collision, or at the duration
+    end = np.fmin(np.fmin(strike, stop), np.fmin(collision, run_end))
+    y = np.arange(order.size)
+    ever_seen = np.isfinite(seen)
+
+    handles = []
+
+    def segment(key, left, right, keep):
+        keep = keep & (right > left)
+        if keep.any():
+            ax.barh(y[keep], (right - left)[keep], left=left[keep], height=0.72,
+                    color=TIMELINE_STYLE[key][0], edgecolor="none", zorder=2)
+            handles.append(Patch(color=TIMELINE_STYLE[key][0],
+                                 label=_timeline_label(key, result, order)))
+
+    zero = np.zeros(order.size)
+    segment("hidden", zero, np.fmin(seen, end), ever_seen)
+    segment("reaction", seen, np.fmin(np.where(no_braking, seen + reaction, detect), end),
+            ever_seen & (seen < end))
+    segment("braking", detect, end, ever_seen & (detect < end))
+    segment("unseen", zero, end, ~ever_seen)
+
+    struck = np.isfinite(strike)
+    stopped = ~struck & np.isfinite(stop)
+    crashed = ~struck & ~stopped & np.isfinite(collision)
+    passed = ~struck & ~stopped & ~crashed & no_braking & ever_seen
+    moving = ~struck & ~stopped & ~crashed & ~passed
+    at_reaction = np.fmin(seen + reaction, end)
+    for keep, where, marker, colour, label in (
+        (stopped, end, "o", "#2b8a3e", "car stood still, person not struck"),
+        (struck, end, "X", "#c92a2a", "person struck"),
+        (crashed, end, "s", "#495057", "car hit a building or obstacle first"),
+        (passed, at_reaction, "D", "#1971c2",
+         "no braking: by the time the driver reacted the car was past (or would pass "
+         "before them)"),
+        (moving, end, ">", "#868e96", "still moving at the end of the run, person not struck"),
+    ):
+        if keep.any():
+            handles += ax.plot(where[keep], y[keep], marker, color=colour, mec="white",
+                               mew=0.5, ms=7, ls="none", zorder=3, label=_wrap(label, 60))
+    ax.axvline(0.0, color="k", lw=1.0, zorder=1)
+    late = np.count_nonzero(margins[order] < 0)
+    if 0 < late < order.size:
+        handles.append(ax.axhline(late - 0.5, color="k", ls="--", lw=1.0, zorder=4,
+                                  label="sight margin 0: above, seen too late to stop "
+                                        "before their path"))
+
+    step = max(1, int(np.ceil(order.size / 12)))
+    ticks = y[::step]
+    ax.set_yticks(ticks, [f"{m:+.1f} m" if abs(m) >= 0.05 else "0.0 m"
+                          for m in margins[order[::step]]], fontsize=8)
+    ax.set_ylim(order.size - 0.4, -0.6)  # most negative margin at the top
+    ax.set_xlim(-0.2, float(np.nanmax(end)) + 0.3)
+    ax.grid(axis="x", color="#dee2e6", lw=0.6, zorder=0)
+    n_struck = int(np.count_nonzero(struck))
+    all_struck = int(np.count_nonzero(np.isfinite(details["person_time"][conflict])))
+    subset = (f"{order.size} of {conflict.size}" if order.size < conflict.size
+              else f"all {conflict.size}")
+    ax.set(xlabel="Time since the person stepped out [s]",
+           ylabel="Sight margin of the take [m] (most negative at the top)",
+           title=f"Detection timeline: {subset} takes in which the walk met the car's path "
+                 f"({result.samples} simulated)\nstruck in {n_struck} of {order.size} shown "
+                 f"({n_struck / order.size:.0%}); in all conflicts {all_struck} of "
+                 f"{conflict.size} ({all_struck / conflict.size:.0%})")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    return ax
+
+
+def _timeline_label(key: str, result: RiskResult, order: np.ndarray) -> str:
+    label = TIMELINE_STYLE[key][1]
+    if key == "reaction":
+        reaction = (result.details["walker_detect_time"][order]
+                    - result.details["walker_seen_time"][order])
+        reaction = reaction[np.isfinite(reaction)]
+        if reaction.size:
+            label += f", median {np.median(reaction):.1f} s"
+    return label
+
+
+def plot_rig_share(ax: Axes, comparison, *,
+                   hazards=("person_not_seen_in_time", "person_struck", "any"),
+                   variant: int = 1) -> Axes:
+    """Two variants side by side per hazard, and what the variant adds over the baseline.
+
+    ``comparison`` is a :class:`stuntsim.compare.Comparison`; ``comparison.names[variant]``
+    (e.g. "with the rig") is compared with its baseline ``comparison.names[0]`` (e.g.
+    "without the rig", as :func:`stuntsim.compare.rig_share` orders them). Bars: each
+    one's probability per take with its 95 % interval; above each pair the paired
+    difference variant − baseline on common random numbers with its 95 % paired interval
+    (the rig's share for :func:`~stuntsim.compare.rig_share`), and that difference as a
+    share of the variant's probability. Red: the variant is significantly worse, green:
+    significantly better, grey: no significant difference.
+    """
+    if not 1 <= variant < len(comparison.names):
+        raise ValueError(f"variant must index one of the variants 1…"
+                         f"{len(comparison.names) - 1}, got {variant}")
+    missing = [h for h in hazards if h not in comparison.hazards]
+    if missing:
+        raise ValueError(f"hazards {missing} are not in the comparison: {comparison.hazards}")
+    first, second = comparison.names[variant], comparison.names[0]
+    x = np.arange(len(hazards))
+    width = 0.36
+    top = 0.0
+    for offset, index, colour in ((-width / 2, variant, "#e8590c"), (width / 2, 0, "#adb5bd")):
+        estimates = [comparison.estimates[index][h] for h in hazards]
+        p = np.array([e.probability for e in estimates])
+        lo = np.array([e.ci95[0] for e in estimates])
+        hi = np.array([e.ci95[1] for e in estimates])
+        ax.bar(x + offset, p, width=width * 0.95, color=colour, edgecolor="#495057", lw=0.6,
+               yerr=[p - lo, hi - p], capsize=3, ecolor="k", zorder=2,
+               label=f"{comparison.names[index]}: P per take, 95 % interval")
+        top = max(top, float(hi.max()))
+        for xi, e in zip(x + offset, estimates, strict=True):
+            if e.probability > 0.12 * top:  # written inside the bars tall enough for it
+                ax.text(xi, e.probability / 2, f"{e.probability:.3g}", ha="center",
+                        va="center", fontsize=7, rotation=90, zorder=3)
+    for xi, hazard in zip(x, hazards, strict=True):
+        d = comparison.differences[variant - 1][hazard]
+        diff, (lo, hi) = d.difference, d.ci95  # variant − baseline
+        colour = "#c92a2a" if lo > 0 else "#2b8a3e" if hi < 0 else "#868e96"
+        base = comparison.estimates[variant][hazard].probability
+        share = (f"\n= {diff / base:.0%} of P({first})" if base > 0 else "")
+        peak = max(comparison.estimates[i][hazard].ci95[1] for i in (0, variant))
+        ax.annotate(f"Δ = {_signed(diff)}\n[{_signed(lo)}, {_signed(hi)}]{share}", (xi, peak),
+                    xytext=(0, 6), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=8, color=colour, zorder=4)
+    ax.set_xticks(x, ["any hazard" if h == "any" else h.replace("_", " ") for h in hazards])
+    ax.set(ylabel="Probability per take [-]", ylim=(0, min(1.0, top * 1.45) or 1.0),
+           xlim=(-0.6, len(hazards) - 0.4),
+           title=f"What '{first}' adds over '{second}'\npaired Δ = P({first}) − P({second}) "
+                 f"with its 95 % interval, the same {comparison.samples} takes\n(common "
+                 f"random numbers; red: significantly more, green: less, grey: not "
+                 f"significant)")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(axis="y", color="#dee2e6", lw=0.6, zorder=0)
+    return ax
+
+
+def _signed(value: float) -> str:
+    """A signed probability difference: three decimals, or two significant digits below
+    0.01, and no "-0"."""
+    if abs(value) >= 0.01:
+        return f"{round(value, 3) + 0.0:+.3f}"
+    return f"{value:+.2g}" if value != 0 else "0"

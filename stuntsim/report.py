@@ -209,7 +209,9 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         seen = details["walker_seen_time"][failed]
         out = details["walker_step_out_time"][failed]
         return {
-            "never_seen_before_their_path": int(np.count_nonzero(np.isnan(seen))),
+            # judged when the car's front reached their path unseen (D ≤ 0 then)
+            "unseen_when_the_car_reached_their_path": int(np.count_nonzero(
+                details["walker_sight_distance"][failed] <= 0.0)),
             "time_to_first_sight_s": _spread((seen - out)[np.isfinite(seen)]),
             "sight_distance_m": _spread(details["walker_sight_distance"][failed]),
             "speed_when_seen_kmh": _spread(details["walker_sight_speed"][failed] * 3.6),
@@ -300,8 +302,8 @@ def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
             seen_text = (f"first seen a median {late['median']:.1f} s after stepping out, "
                          if late else "")
             lines.append(
-                f"  {name}: never seen before the car reached their path: "
-                f"{entry['never_seen_before_their_path']}; {seen_text}at a median "
+                f"  {name}: unseen when the car reached their path: "
+                f"{entry['unseen_when_the_car_reached_their_path']}; {seen_text}at a median "
                 f"{entry['speed_when_seen_kmh'].get('median', float('nan')):.0f} km/h"
             )
     lines.append("")

@@ -734,21 +734,23 @@ class _Lookout:
       (:func:`stuntsim.visibility.visible`). The eye and the occluders are given in the
       bare car's frame; the rig moves the CG forward by x_c, so that frame's origin is
       the simulated CG moved back by x_c;
-    * detection = first seen + the perception–reaction time t_PR; from then on the brake
-      command is full braking (the brakes and the tyres limit what it achieves; no ABS, so
-      wheels that lock give no steering); with ``evasion: brake_and_swerve`` the driver
-      instead brakes only within the grip they believe they have (threshold braking, so the
-      wheels keep rolling if the belief is right) and aims ``swerve_offset`` to the side
-      away from the person;
+    * detection = first seen + the perception–reaction time t_PR: from then on, as soon as
+      the person is in the car's way (the collision-course test below, with the car's front
+      short of them), the brake command is full braking (the brakes and the tyres limit
+      what it achieves; no ABS, so wheels that lock give no steering); with
+      ``evasion: brake_and_swerve`` the driver instead brakes only within the grip they
+      believe they have (threshold braking, so the wheels keep rolling if the belief is
+      right) and aims ``swerve_offset`` to the side away from the person;
     * the sight margin (``person_not_seen_in_time``, :func:`stuntsim.hazards.
       stopping_distance_margin`), judged once: when the person is first seen, or when the
       car's front reaches their path unseen (D ≤ 0 then). D is the arc length from the
       car's front to where the person's walk crosses the rehearsed line; a = min(μ g cos θ,
       F_brake/m) + g sin θ on the grade θ (uphill positive), μ the friction under the car
-      at that moment. There is no conflict (margin +inf) when the person's walk never
-      crosses the line, when they step out after the car has passed, when they have already
-      crossed the car's lane, or when at the present speed the car's rear clears their
-      path before they reach its lane (they would pass behind it).
+      at that moment; D is measured to the person's near side (the crossing point less
+      their radius). There is no collision course (margin +inf, no braking) when the
+      person's walk never crosses the line, when they step out after the car has passed,
+      when they have already crossed the car's lane, or when at the present speed the
+      car's rear clears their path before they reach its lane (they would pass behind it).
     """
 
     def __init__(self, model: CarModel, street: StreetGeometry, p: Parameters, car, n: int):
@@ -792,7 +794,8 @@ class _Lookout:
         self.sight_margin = np.full(shape, np.inf)
         self.sight_distance = np.full(shape, np.nan)
         self.sight_speed = np.full(shape, np.nan)
-        self.detect_time = np.full(n, np.inf)
+        self.alarm_time = np.full(shape, np.inf)  # [s] braking for walker k began
+        self.detect_time = np.full(n, np.inf)  # [s] braking for anyone began
         self.swerve_side = np.zeros(n)
         self.stop_time = np.full(n, np.nan)
         self.position = (np.zeros(shape), np.zeros(shape))
@@ -835,31 +838,38 @@ class _Lookout:
                                   self.opaque, occluders=self.occluders, car_pose=pose)
             self.seen_now |= seen
             self.seen_time[k] = np.where(seen, t, self.seen_time[k])
-            detect = np.where(seen, t + self.reaction, np.inf)
-            newly = detect < self.detect_time
-            if newly.any():  # swerve away from the side the person is on
-                left = -s * (px[k] - x) + c * (py[k] - y)
-                self.swerve_side = np.where(newly, -np.sign(left), self.swerve_side)
-                self.detect_time = np.minimum(self.detect_time, detect)
 
-            distance = self.cross_s[k] - s_front
-            passed = out & ~self.judged[k] & (distance <= 0.0)
-            judge = out & ~self.judged[k] & (seen | passed)
-            if not judge.any():
-                continue
+            # on a collision course? (the car's front short of the person's near side)
+            distance = self.cross_s[k] - s_front - self.radius[k]
             walked = np.clip((t - self.start_time[k]) * self.speed[k], 0.0, self.distance[k])
             lane = self.lane_half + self.radius[k]
             to_lane = self.cross_walk[k] - lane - walked  # [m] still to walk to the lane
             arrive = t + np.maximum(to_lane, 0.0) / self.speed[k]
             clears = t + (np.maximum(distance, 0.0) + self.car_length) / np.maximum(speed, 0.1)
             across = walked > self.cross_walk[k] + lane  # already through the car's lane
-            conflict = judge & np.isfinite(self.cross_s[k]) & ~across & (arrive <= clears)
+            conflict = np.isfinite(self.cross_s[k]) & ~across & (arrive <= clears)
+
+            # the driver brakes once the reaction time since first sight has passed and the
+            # person is still in the car's way ahead
+            alarm = (out & (t >= self.seen_time[k] + self.reaction) & conflict
+                     & (distance > 0.0) & np.isinf(self.alarm_time[k]))
+            if alarm.any():
+                self.alarm_time[k] = np.where(alarm, t, self.alarm_time[k])
+                newly = alarm & (t < self.detect_time)
+                left = -s * (px[k] - x) + c * (py[k] - y)  # swerve away from their side
+                self.swerve_side = np.where(newly, -np.sign(left), self.swerve_side)
+                self.detect_time = np.where(newly, t, self.detect_time)
+
+            passed = out & ~self.judged[k] & (distance <= 0.0)
+            judge = out & ~self.judged[k] & (seen | passed)
+            if not judge.any():
+                continue
             theta = np.arctan(grade)
             decel = (np.minimum(mu * G * np.cos(theta), self.max_brake_decel)
                      + G * np.sin(theta))
             margin = stopping_distance_margin(np.maximum(distance, 0.0),
                                               speed, self.reaction, decel)
-            self.sight_margin[k] = np.where(conflict, margin, self.sight_margin[k])
+            self.sight_margin[k] = np.where(judge & conflict, margin, self.sight_margin[k])
             self.sight_distance[k] = np.where(judge, distance, self.sight_distance[k])
             self.sight_speed[k] = np.where(judge, speed, self.sight_speed[k])
             self.judged[k] |= judge
@@ -898,7 +908,8 @@ class _Lookout:
             "walker_index": k,
             "walker_step_out_time": self.start_time[k, sample],
             "walker_seen_time": self.seen_time[k, sample],
-            "walker_detect_time": self.seen_time[k, sample] + self.reaction,
+            "walker_detect_time": np.where(np.isinf(self.alarm_time[k, sample]), np.nan,
+                                           self.alarm_time[k, sample]),
             "walker_sight_distance": self.sight_distance[k, sample],
             "walker_sight_speed": self.sight_speed[k, sample],
             "walker_stop_time": self.stop_time,
