@@ -891,9 +891,10 @@ def plot_sight_lines(ax: Axes, result: RiskResult, *, sample: int | None = None,
     speed = details["walker_sight_speed"][sample] * 3.6
     distance = details["walker_sight_distance"][sample]
     struck_at = f"struck at {details['person_speed'][sample] * 3.6:.0f} km/h"
+    reaction = _sample_value(result, "driver.perception_reaction_time", sample)
     if np.isfinite(strike_time) and not strike_time >= detect_time:
         ending = (f"{struck_at}, {strike_time - seen_time:.1f} s after first sight, before the "
-                  f"driver reacted (perception–reaction {detect_time - seen_time:.1f} s)"
+                  f"driver braked (perception–reaction {reaction:.1f} s)"
                   if ever_seen else f"{struck_at}, unseen")
     elif np.isfinite(strike_time):
         ending = f"{struck_at} while braking"
