@@ -143,6 +143,11 @@ Point = Annotated[
 ]
 
 
+def repeated_names(names: list[str]) -> list[str]:
+    """The names that occur more than once, sorted (for "names must be unique" errors)."""
+    return sorted({name for name in names if names.count(name) > 1})
+
+
 def _check_polygon(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     if len(points) < 3:
         raise ValueError(f"a polygon needs at least 3 points, got {len(points)}")
@@ -282,7 +287,7 @@ class Rig(Strict):
     @model_validator(mode="after")
     def _unique(self) -> Rig:
         names = [m.name for m in self.mounts]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+        duplicates = repeated_names(names)
         if duplicates:
             raise ValueError(f"mount names must be unique, repeated: {duplicates}")
         return self
@@ -546,7 +551,7 @@ class Street(Strict):
                                           self.kerbs, self.drops, self.barriers,
                                           self.people, self.people_stepping_out,
                                           self.surfaces) for item in group]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+        duplicates = repeated_names(names)
         if duplicates:
             raise ValueError(f"names must be unique in the street, repeated: {duplicates}")
         return self

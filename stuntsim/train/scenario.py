@@ -42,6 +42,7 @@ from stuntsim.scenario import (
     Speed,
     Strict,
     Time,
+    repeated_names,
 )
 from stuntsim.train.performer import AIR_DENSITY, CROUCHING, NSB_B5_ROOF_HEIGHT, PRONE, STANDING
 from stuntsim.train.track import STANDARD_RAIL_HEAD_SPACING
@@ -118,7 +119,7 @@ class Train(Strict):
     @model_validator(mode="after")
     def _unique_events(self) -> Train:
         names = [event.name for event in self.events]
-        repeated = sorted({name for name in names if names.count(name) > 1})
+        repeated = repeated_names(names)
         if repeated:
             raise ValueError(f"speed-change names must be unique, repeated: {repeated}")
         return self
@@ -164,7 +165,7 @@ class Track(Strict):
     @model_validator(mode="after")
     def _unique_names(self) -> Track:
         names = [segment.name for segment in self.segments]
-        repeated = sorted({name for name in names if names.count(name) > 1})
+        repeated = repeated_names(names)
         if repeated:
             raise ValueError(f"segment names must be unique, repeated: {repeated}")
         return self
@@ -377,7 +378,7 @@ class TrainScenario(ScenarioBase):
     def _consistent(self) -> TrainScenario:
         length = self.track.length
         names = [structure.name for structure in self.structures]
-        repeated = sorted({name for name in names if names.count(name) > 1})
+        repeated = repeated_names(names)
         if repeated:
             raise ValueError(f"structures: names must be unique, repeated: {repeated}")
         for structure in self.structures:
