@@ -201,10 +201,19 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         for i in np.unique(people):
             if i >= 0:
                 counts[result.street.person_label(int(i))] = int(np.count_nonzero(people == i))
-        return {
+        out = {
             "people_struck": counts,
             "impact_speed_kmh": _spread(details["person_speed"][failed] * 3.6),
         }
+        front = details["walker_struck_front"][failed]
+        if np.isfinite(front).any():  # people stepping out: by the front or walking into a side
+            out["people_stepping_out_struck_by"] = {
+                "front": int(np.count_nonzero(front == 1.0)),
+                "side": int(np.count_nonzero(front == 0.0)),
+                "note": "the harm uses the car's speed for both (conservative for a person "
+                        "walking into the flank)",
+            }
+        return out
     if name == "person_not_seen_in_time" and failed.any():
         seen = details["walker_seen_time"][failed]
         out = details["walker_step_out_time"][failed]
@@ -290,6 +299,9 @@ def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
             hits = ", ".join(f"{k}: {v}" for k, v in counts.items())
             speed = entry["impact_speed_kmh"]
             what = "speed at the edge" if name == "departure" else "impact speed"
+            where = entry.get("people_stepping_out_struck_by")
+            if where:
+                hits += f" (by the front: {where['front']}, walked into a side: {where['side']})"
             through = entry.get("through_barrier")
             if through:
                 hits += " (through " + ", ".join(f"{k}: {v}" for k, v in through.items()) + ")"

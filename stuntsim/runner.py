@@ -32,7 +32,7 @@ DETAIL_FIELDS = (
     "departure_height", "barrier_breached", "barrier_impact_energy",
     "max_speed", "max_lateral_acceleration", "completed",
     "walker_index", "walker_step_out_time", "walker_seen_time", "walker_detect_time",
-    "walker_sight_distance", "walker_sight_speed", "walker_stop_time",
+    "walker_sight_distance", "walker_sight_speed", "walker_stop_time", "walker_struck_front",
 )
 
 

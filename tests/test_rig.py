@@ -244,6 +244,8 @@ def test_a_hood_camera_in_the_sight_line_hides_a_person_straight_ahead():
     assert np.isnan(rigged.walker_seen_time[0])
     assert rigged.margins["person_struck"][0] < 0
     assert bare.margins["person_struck"][0] > 0
+    assert rigged.walker_struck_front[0] == 1.0  # straight ahead: by the car's front
+    assert np.isnan(bare.walker_struck_front[0])
 
 
 # --------------------------------------------------------------------------------------

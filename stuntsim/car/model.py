@@ -242,6 +242,7 @@ class ChunkOutcome:
     walker_sight_distance: np.ndarray  # [m] car front to their path when first seen
     walker_sight_speed: np.ndarray  # [m/s] car speed when first seen
     walker_stop_time: np.ndarray  # [s] the car stood still after braking for them
+    walker_struck_front: np.ndarray  # 1: struck by the car's front, 0: by a side, NaN: not
     trajectories: dict[str, np.ndarray] | None = field(default=None)
 
 
@@ -570,6 +571,7 @@ class CarModel:
                 person_time = np.where(walker_struck, t_now, person_time)
                 person_speed = np.where(walker_struck, speed, person_speed)
                 struck = struck | walker_struck
+                watch.note_strike(walker_struck, windex, x, y, yaw, front)
                 watch.look(t_now, active, x, y, yaw, s_rear + wheelbase + car["front_overhang"],
                            speed, 0.5 * (mu_front + mu_rear), grade)
 
@@ -798,6 +800,7 @@ class _Lookout:
         self.detect_time = np.full(n, np.inf)  # [s] braking for anyone began
         self.swerve_side = np.zeros(n)
         self.stop_time = np.full(n, np.nan)
+        self.struck_front = np.full(n, np.nan)  # 1: struck by the front, 0: by a side
         self.position = (np.zeros(shape), np.zeros(shape))
         self.seen_now = np.zeros(n, dtype=bool)
 
@@ -819,6 +822,18 @@ class _Lookout:
             index = np.where(closer, self.first_index + k, index)
         self.position = (px, py)
         return best, index
+
+    def note_strike(self, struck, index, x, y, yaw, front):
+        """Where on the car a person was struck: the front (their centre ahead of the front
+        face less their radius) or a side (they walked into the flank)."""
+        if not struck.any():
+            return
+        px, py = self.position
+        k = np.clip(index - self.first_index, 0, len(self.walkers) - 1)
+        sample = np.arange(self.n)
+        ahead = ((px[k, sample] - x) * np.cos(yaw) + (py[k, sample] - y) * np.sin(yaw)
+                 >= front - self.radius[k, sample])
+        self.struck_front = np.where(struck, ahead.astype(float), self.struck_front)
 
     def look(self, t, active, x, y, yaw, s_front, speed, mu, grade):
         """Update sight, detection and the sight margin after a step ending at time t."""
@@ -913,6 +928,7 @@ class _Lookout:
             "walker_sight_distance": self.sight_distance[k, sample],
             "walker_sight_speed": self.sight_speed[k, sample],
             "walker_stop_time": self.stop_time,
+            "walker_struck_front": self.struck_front,
         }
 
     @staticmethod
@@ -921,7 +937,7 @@ class _Lookout:
         return {"walker_index": np.full(n, -1), "walker_step_out_time": nan,
                 "walker_seen_time": nan, "walker_detect_time": nan,
                 "walker_sight_distance": nan, "walker_sight_speed": nan,
-                "walker_stop_time": nan}
+                "walker_stop_time": nan, "walker_struck_front": nan}
 
 
 def _walk_crossing(path: ReferencePath, start, heading, distance, batch: int = 1024):
