@@ -210,11 +210,8 @@ def _view_box(result: RiskResult, view: str):
 
 
 def _footprint(result: RiskResult, sample: int, x, y, yaw) -> np.ndarray:
-    nominal = result.resolved.nominal
-    draws = result.draws
-
     def value(path):
-        return draws[path][sample] if path in draws else nominal[path]
+        return _sample_value(result, path, sample)
 
     a = value("vehicle.cg_to_front")
     front = a + value("vehicle.front_overhang")

@@ -67,6 +67,7 @@ __all__ = [
     "Cylinder",
     "azimuth_sector",
     "blocked_sectors",
+    "clip_sectors",
     "corner_visibility_distance",
     "detection_time",
     "direction_angles",
@@ -377,12 +378,19 @@ def widest_blocked_sector(
     """
     merged = _merge(sectors)
     if field is not None:
-        lo, hi = float(field[0]), float(field[1])
-        merged = [(max(a, lo), min(b, hi), n) for a, b, n in merged if min(b, hi) > max(a, lo)]
+        merged = clip_sectors(merged, field)
     widths = [b - a for a, b, _ in merged]
     if len(merged) >= 2 and merged[0][0] <= -math.pi and merged[-1][1] >= math.pi:
         widths.append(widths[0] + widths[-1])
     return max(widths, default=0.0)
+
+
+def clip_sectors(sectors: Sequence[tuple[float, float, Any]], field: tuple[float, float]
+                 ) -> list[tuple[float, float, Any]]:
+    """Disjoint sectors (as from :func:`blocked_sectors`) cut to a field (lo, hi) [rad];
+    pieces wholly outside it are dropped."""
+    lo, hi = float(field[0]), float(field[1])
+    return [(max(a, lo), min(b, hi), name) for a, b, name in sectors if min(b, hi) > max(a, lo)]
 
 
 # --------------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ from stuntsim.visibility import (
     Occluder,
     azimuth_sector,
     blocked_sectors,
+    clip_sectors,
     elevation_range,
     forward_blocked_share,
 )
@@ -399,7 +400,7 @@ def layout_field_of_view(
             name=mount.name,
             location=mount.location,
             azimuth=(az_min, az_max),
-            sectors=tuple((lo, hi) for lo, hi, _ in _clip(blocked_sectors(eye, [occluder]),
+            sectors=tuple((lo, hi) for lo, hi, _ in clip_sectors(blocked_sectors(eye, [occluder]),
                                                           field)),
             elevation=(el_min, el_max),
             hides_target=hiding,
@@ -408,12 +409,12 @@ def layout_field_of_view(
             protrusion=outline.protrusion(occluder),
         ))
 
-    in_field = _clip(total_sectors, field)
+    in_field = clip_sectors(total_sectors, field)
     widest = max(in_field, key=lambda s: s[1] - s[0], default=(0.0, 0.0, ""))
     guidance = (
         _check_r125(views, body_sectors, field, person_height, distance),
         _check_bbc(views),
-        _check_pillar(in_field, _clip(blocked_sectors(eye, rig), field)),
+        _check_pillar(in_field, clip_sectors(blocked_sectors(eye, rig), field)),
     )
     return FieldOfView(
         eye=eye,
@@ -478,7 +479,7 @@ def _check_r125(views, body_sectors, field, person_height, distance) -> Guidance
     target = f"a {person_height:.2f} m person at {distance:g} m"
     hiding = [m for m in views if m.share > 0]
     if not hiding:
-        body = sorted({name for _, _, names in _clip(body_sectors, field)
+        body = sorted({name for _, _, names in clip_sectors(body_sectors, field)
                        for name in names.split("+")})
         by_body = f"; only the car's own {_and(body)} do" if body else ""
         return GuidanceCheck(GUIDANCE_R125, True,
@@ -537,12 +538,6 @@ def _hides(eye, occluder: Occluder, window: tuple[float, float]) -> bool:
     """The occluder's elevation range covers the whole target window."""
     el_min, el_max = elevation_range(eye, occluder)
     return bool(el_min <= window[0] and el_max >= window[1])
-
-
-def _clip(sectors: Sequence[Sector], field: tuple[float, float]) -> list[Sector]:
-    """Merged sectors cut to the field (pieces outside dropped)."""
-    lo, hi = field
-    return [(max(a, lo), min(b, hi), name) for a, b, name in sectors if min(b, hi) > max(a, lo)]
 
 
 def _extent(occluder: Occluder) -> tuple[np.ndarray, np.ndarray]:

@@ -171,6 +171,11 @@ def reference_path(scenario) -> ReferencePath:
     return path_from_segments(line.start, line.heading, segments)
 
 
+def _vehicle_params(car: dict[str, np.ndarray]) -> VehicleParams:
+    """The dynamics' parameters from :meth:`CarModel.car_values`."""
+    return VehicleParams(**{name: car[name] for name in VEHICLE_FIELDS})
+
+
 def _nothing_near(n: int):
     """A FootprintClearance for a street with no solids: infinitely far from everything."""
     from stuntsim.geometry import FootprintClearance
@@ -238,7 +243,7 @@ class ChunkOutcome:
     walker_index: np.ndarray  # index into StreetGeometry.walkers
     walker_step_out_time: np.ndarray  # [s] when they stepped out
     walker_seen_time: np.ndarray  # [s] first clear line from the eye to them
-    walker_detect_time: np.ndarray  # [s] seen + perception–reaction time: full braking
+    walker_detect_time: np.ndarray  # [s] emergency braking began (≥ seen + t_PR), NaN: none
     walker_sight_distance: np.ndarray  # [m] car front to their path when first seen
     walker_sight_speed: np.ndarray  # [m/s] car speed when first seen
     walker_stop_time: np.ndarray  # [s] the car stood still after braking for them
@@ -288,8 +293,7 @@ class CarModel:
         return values
 
     def vehicle_params(self, p: Parameters) -> VehicleParams:
-        car = self.car_values(p)
-        return VehicleParams(**{name: car[name] for name in VEHICLE_FIELDS})
+        return _vehicle_params(self.car_values(p))
 
     def speed_plan(self, p: Parameters) -> SpeedPlan:
         maneuver = self.scenario.maneuver
@@ -340,7 +344,7 @@ class CarModel:
         dt = sim.time_step
         n_steps = int(np.ceil(sim.duration / dt))
         car = self.car_values(p)
-        params = VehicleParams(**{name: car[name] for name in VEHICLE_FIELDS})
+        params = _vehicle_params(car)
         plan = self.speed_plan(p)
         path = self.path
 
@@ -773,7 +777,6 @@ class _Lookout:
         self.radius = per_walker("radius")
         self.height = per_walker("height")
         starts = np.stack([w.start for w in self.walkers])
-        self.start = starts
         crossing = [_walk_crossing(model.path, starts[k], self.heading[k], self.distance[k])
                     for k in range(len(specs))]
         self.cross_s = np.stack([c[0] for c in crossing])  # (K, n) arc length on the line
@@ -802,7 +805,6 @@ class _Lookout:
         self.stop_time = np.full(n, np.nan)
         self.struck_front = np.full(n, np.nan)  # 1: struck by the front, 0: by a side
         self.position = (np.zeros(shape), np.zeros(shape))
-        self.seen_now = np.zeros(n, dtype=bool)
 
     # -------------------------------------------------------------- per step
     def clearance(self, t, x, y, yaw, front, rear, half_width):
@@ -840,7 +842,6 @@ class _Lookout:
         px, py = self.position
         c, s = np.cos(yaw), np.sin(yaw)
         frame_x, frame_y = x - self.shift * c, y - self.shift * s
-        self.seen_now = np.zeros(self.n, dtype=bool)
         for k in range(len(self.walkers)):
             out = active & (t >= self.start_time[k])
             looking = out & np.isnan(self.seen_time[k])
@@ -851,7 +852,6 @@ class _Lookout:
                 seen[i] = visible(eye_in_world(pose, self.eye[i]),
                                   (px[k, i], py[k, i], self.radius[k, i], self.height[k, i]),
                                   self.opaque, occluders=self.occluders, car_pose=pose)
-            self.seen_now |= seen
             self.seen_time[k] = np.where(seen, t, self.seen_time[k])
 
             # on a collision course? (the car's front short of the person's near side)
