@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
 from stuntsim.car.model import OPAQUE_CATEGORIES
-from stuntsim.car.rig import body_occluders, rig_occluders
+from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.geometry import walker_position
 from stuntsim.hazards import G
 from stuntsim.runner import RiskResult
@@ -319,14 +319,29 @@ def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
         ax.axhline(patch.mu * G, color="#1864ab", ls=":", lw=1.2,
                    label=f"μg on {patch.name} (μ = {patch.mu:.2g})")
     limit = result.resolved.nominal
-    ssf_g = G * limit["vehicle.track_width"] / (2 * limit["vehicle.cg_height"])
+    ssf_g = G * limit["vehicle.track_width"] / (2 * _nominal_cg_height(result))
+    rigged = " with the rig" if result.resolved.scenario.rig.active_mounts() else ""
     ax.axhline(ssf_g, color="#5c940d", ls="--", lw=1.2,
-               label=f"rollover threshold SSF·g = {ssf_g:.1f} m/s² (nominal)")
+               label=f"rollover threshold SSF·g = {ssf_g:.1f} m/s² (nominal{rigged})")
     ax.legend(fontsize=7, loc="upper left")
     ax.set(xlabel="Distance along the rehearsed line [m]",
            ylabel="Lateral acceleration |a_y| [m/s²]", ylim=(0, ssf_g * 1.15),
            title="Lateral acceleration against the grip the surface offers")
     return ax
+
+
+def _nominal_cg_height(result: RiskResult) -> float:
+    """The nominal CG height [m], raised by the camera rig's mounts where there are any
+    (:func:`stuntsim.car.rig.rigged_mass_properties`, as the model uses it)."""
+    nominal = result.resolved.nominal
+    mounts = result.resolved.scenario.rig.active_mounts()
+    if not mounts:
+        return float(nominal["vehicle.cg_height"])
+    car = {key: nominal[f"vehicle.{key}"] for key in (
+        "mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height",
+        "roll_gyration_radius")}
+    masses = [nominal[f"rig.mounts.{m.name}.mass"] for m in mounts]
+    return float(rigged_mass_properties(car, mounts, masses)["cg_height"])
 
 
 def _mu_spread(result: RiskResult) -> tuple[float, float]:
