@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-G = 9.81  # [m/s²] standard gravity
+from stuntsim.constants import GRAVITY
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def quasi_static_rollover_threshold(track_width, cg_height):
     track_width : array_like  Track width t [m].
     cg_height : array_like    CG height h [m].
     """
-    return G * np.asarray(track_width) / (2.0 * np.asarray(cg_height))
+    return GRAVITY * np.asarray(track_width) / (2.0 * np.asarray(cg_height))
 
 
 def critical_sliding_velocity(track_width, cg_height, roll_gyration_radius):
@@ -100,7 +100,7 @@ def critical_sliding_velocity(track_width, cg_height, roll_gyration_radius):
     k = np.asarray(roll_gyration_radius)
     lift = np.sqrt(h**2 + t_half**2) - h
     inertia_ratio = (k**2 + h**2 + t_half**2) / h**2
-    return np.sqrt(2.0 * G * inertia_ratio * lift)
+    return np.sqrt(2.0 * GRAVITY * inertia_ratio * lift)
 
 
 def stopping_distance(speed, reaction_time, deceleration):

@@ -13,8 +13,8 @@ from matplotlib.patches import Circle, Patch, Polygon
 
 from stuntsim.car.model import OPAQUE_CATEGORIES
 from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
+from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import walker_position
-from stuntsim.hazards import G
 from stuntsim.runner import RiskResult
 from stuntsim.visibility import visible_points
 

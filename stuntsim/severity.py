@@ -27,12 +27,13 @@ from types import MappingProxyType
 import numpy as np
 from scipy.special import expit
 
+from stuntsim.constants import GRAVITY, KMH
+
 __all__ = [
     "ASSUMED",
     "DEFAULT_MATRIX",
     "KMH",
     "MPH",
-    "G",
     "RiskMatrix",
     "delta_v_rigid_barrier",
     "fall_fatality",
@@ -53,10 +54,7 @@ __all__ = [
     "severity_category",
 ]
 
-KMH = 1.0 / 3.6  # [m/s] one km/h
 MPH = 0.44704  # [m/s] one mile per hour (exact)
-# [m/s²] the value stuntsim.hazards uses; kept here so this module imports no model module.
-G = 9.81
 
 #: Relations (or parts of them) that are assumptions of this tool, with their calibration.
 ASSUMED: MappingProxyType[str, str] = MappingProxyType(
@@ -370,7 +368,7 @@ def fall_impact_speed(height):
     h = np.asarray(height, dtype=float)
     if np.any(h < 0.0):
         raise ValueError("height must be ≥ 0")
-    return np.sqrt(2.0 * G * h)
+    return np.sqrt(2.0 * GRAVITY * h)
 
 
 def fall_fatality(height, *, h50=_FALL_H50, beta=_FALL_BETA):

@@ -12,12 +12,12 @@ import pytest
 import stuntsim
 from stuntsim.car.dynamics import NumericalError
 from stuntsim.car.model import CarModel
+from stuntsim.constants import GRAVITY as G
 from stuntsim.report import summary
 from stuntsim.scenario import parse_scenario, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"
-G = 9.81
 
 CIRCLE = """
 kind: car

@@ -104,6 +104,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stuntsim.car.tyres import _TINY_FORCE
+from stuntsim.constants import GRAVITY
 
 __all__ = [
     "GRAVITY",
@@ -127,8 +128,6 @@ __all__ = [
     "slope_acceleration",
 ]
 
-GRAVITY = 9.80665
-"""Standard gravity [m/s²] (CGPM 1901)."""
 
 STATE_NAMES = ("x", "y", "yaw", "vx", "vy", "yaw_rate", "steer")
 X, Y, YAW, VX, VY, YAW_RATE, STEER = range(7)

@@ -43,6 +43,7 @@ from stuntsim.car.dynamics import (
 )
 from stuntsim.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
 from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
+from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import (
     Barrier,
     Drop,
@@ -63,7 +64,6 @@ from stuntsim.geometry import (
     walker_position,
 )
 from stuntsim.hazards import (
-    G,
     car_hazards,
     critical_sliding_velocity,
     quasi_static_rollover_threshold,

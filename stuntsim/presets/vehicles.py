@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from stuntsim.constants import GRAVITY
+
 
 class PresetValue(NamedTuple):
     value: float
@@ -16,7 +18,6 @@ class PresetValue(NamedTuple):
     assumption: bool = False
 
 
-_G = 9.81
 
 # Fiat 500 "Nuova" (1957–1975) as dressed for the Rome chase: a purpose-built car wearing the
 # Nuova 500 body with a stunt driver's pod (REFERENCES.md, "The stunts"). Mass includes a
@@ -76,7 +77,8 @@ FIAT_500_NUOVA: dict[str, PresetValue] = {
         13_200.0, "18 CV (13.2 kW), 500 F (quattroruote; oldtimerclub-lachendorf.de)"
     ),
     "max_brake_force": PresetValue(
-        _MASS * 0.95 * _G, "drum brakes able to lock the wheels on dry asphalt: assumption", True
+        _MASS * 0.95 * GRAVITY, "drum brakes able to lock the wheels on dry asphalt: assumption",
+        True,
     ),
     "brake_front_share": PresetValue(
         0.60,

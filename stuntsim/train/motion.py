@@ -52,6 +52,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from stuntsim.constants import GRAVITY
 from stuntsim.train.track import STANDARD_RAIL_HEAD_SPACING, Track
 
 __all__ = [
@@ -66,8 +67,6 @@ __all__ = [
     "uncompensated_lateral_acceleration",
 ]
 
-GRAVITY = 9.80665
-"""Standard gravity [m/s²] (CGPM 1901; the same value as stuntsim.car.dynamics)."""
 
 
 # --------------------------------------------------------------------------- lateral

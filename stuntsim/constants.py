@@ -1,0 +1,15 @@
+"""Physical constants and fixed unit factors, each in one place.
+
+Every module that needs g or the km/h factor imports it from here, so that a model, a
+threshold and a figure can never disagree about them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GRAVITY", "KMH"]
+
+GRAVITY = 9.80665
+"""Standard acceleration of gravity g_n [m/s²] (3rd CGPM 1901; ISO 80000-3:2019, 3-9.2)."""
+
+KMH = 1.0 / 3.6
+"""One kilometre per hour in metres per second [m/s] (exact: 1000 m / 3600 s)."""
