@@ -8,6 +8,7 @@
 
 __version__ = "0.1.0"
 
+from stuntsim.errors import IncompleteRunError, NumericalError, StuntsimError
 from stuntsim.risk.montecarlo import ANY
 from stuntsim.runner import RiskResult, StuntWarning, run
 from stuntsim.scenario import (
@@ -20,10 +21,13 @@ from stuntsim.scenario import (
 
 __all__ = [
     "ANY",
+    "IncompleteRunError",
+    "NumericalError",
     "ResolvedScenario",
     "RiskResult",
     "ScenarioError",
     "StuntWarning",
+    "StuntsimError",
     "__version__",
     "load_scenario",
     "parse_scenario",

@@ -153,7 +153,7 @@ def _cmd_schema(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from stuntsim.car.dynamics import NumericalError
+    from stuntsim.errors import NumericalError
     from stuntsim.report import format_table, summary, write_summary
     from stuntsim.runner import StuntWarning, run
     from stuntsim.scenario import ScenarioError, load_scenario
@@ -219,10 +219,10 @@ def _car_only(resolved, command: str, path) -> None:
 
 def _run_train(args, resolved, out_dir: Path) -> int:
     """``run`` for a ``kind: train`` scenario (its own summary, table and figures)."""
+    from stuntsim.errors import NumericalError
     from stuntsim.runner import StuntWarning
     from stuntsim.train import plots as train_plots
     from stuntsim.train import report as train_report
-    from stuntsim.train.model import NumericalError as TrainNumericalError
     from stuntsim.train.runner import run as run_train
 
     try:
@@ -231,7 +231,7 @@ def _run_train(args, resolved, out_dir: Path) -> int:
             result = run_train(resolved, samples=args.samples, seed=args.seed,
                                executor=args.executor, workers=args.workers,
                                progress=not args.quiet and sys.stderr.isatty())
-    except TrainNumericalError as err:
+    except NumericalError as err:
         return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
                       EXIT_NUMERICAL)
     info = train_report.summary(result)
@@ -246,8 +246,8 @@ def _run_train(args, resolved, out_dir: Path) -> int:
 def _run_estimator(args, resolved, out_dir: Path) -> int:
     """``run --method qmc|subset``: one hazard at a time (margins have different units)."""
     from stuntsim import __version__
-    from stuntsim.car.dynamics import NumericalError
     from stuntsim.car.model import CarModel
+    from stuntsim.errors import NumericalError
     from stuntsim.report import write_atomic
     from stuntsim.studies import rare_event
 

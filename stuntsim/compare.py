@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval
+from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval, failed
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
 
@@ -111,13 +111,24 @@ def sample_harm(result: RiskResult) -> dict[str, dict[str, np.ndarray]]:
     out: dict[str, dict[str, np.ndarray]] = {}
     survive = {key: np.ones(result.samples) for key in HARM_OUTCOMES}
     for name, values in harm.items():
-        fatal = np.nan_to_num(values["fatality"], nan=0.0)
-        serious = np.maximum(np.nan_to_num(values["serious_injury"], nan=0.0), fatal)
+        # NaN throughout: the hazard has no relation for that outcome (the tables say
+        # "no relation"); it adds nothing here. harm_fact already refused NaN facts.
+        fatal = _or_zero(values["fatality"])
+        serious = np.maximum(_or_zero(values["serious_injury"]), fatal)
         out[name] = {"fatality": fatal, "serious_or_fatal": serious}
         survive["fatality"] *= 1.0 - fatal
         survive["serious_or_fatal"] *= 1.0 - serious
     out[ANY] = {key: 1.0 - value for key, value in survive.items()}
     return out
+
+
+def _or_zero(values: np.ndarray) -> np.ndarray:
+    """A harm array, or zeros where the hazard has no relation (all NaN)."""
+    if np.isnan(values).all():
+        return np.zeros(values.shape)
+    if np.isnan(values).any():
+        raise ValueError("harm is NaN in some samples only: a relation that cannot say")
+    return values
 
 
 @dataclass(frozen=True)
@@ -215,13 +226,13 @@ def compare(
     ]
     hazards = [*results[0].hazards, ANY]
 
-    def failed(result: RiskResult, hazard: str) -> np.ndarray:
+    def happened(result: RiskResult, hazard: str) -> np.ndarray:
         if hazard == ANY:
             return result.any_margin_failed
-        return result.margins[hazard] < 0
+        return failed(result.margins[hazard])
 
     differences = [
-        {h: paired_difference(failed(results[0], h), failed(r, h)) for h in hazards}
+        {h: paired_difference(happened(results[0], h), happened(r, h)) for h in hazards}
         for r in results[1:]
     ]
     harms = [sample_harm(r) for r in results]

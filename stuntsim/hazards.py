@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stuntsim.constants import GRAVITY
+from stuntsim.errors import NumericalError
+from stuntsim.risk.montecarlo import failed
 
 
 @dataclass(frozen=True)
@@ -222,22 +224,39 @@ def car_harm(margins: dict[str, np.ndarray], details: dict[str, np.ndarray]):
 
     out = {}
     for name, values in margins.items():
-        happened = values < 0
+        happened = failed(values)
         fatal = np.full(values.shape, np.nan)
         serious = np.full(values.shape, np.nan)
         if name == "collision":
-            normal = np.nan_to_num(details["collision_normal_speed"], nan=0.0)
+            normal = harm_fact(details, "collision_normal_speed", happened, name)
             delta_v = severity.delta_v_rigid_barrier(np.maximum(normal, 0.0))
             fatal = np.where(happened, severity.occupant_fatality_frontal(delta_v), 0.0)
             serious = np.where(happened, severity.occupant_mais3_frontal(delta_v), 0.0)
         elif name == "person_struck":
-            speed = np.nan_to_num(details["person_speed"], nan=0.0)
+            speed = harm_fact(details, "person_speed", happened, name)
             fatal = np.where(happened, severity.pedestrian_fatality_rosen_sander(speed), 0.0)
             serious = np.where(happened, severity.pedestrian_tefft(speed)["serious"], 0.0)
         elif name in ("rollover", "tripped_rollover"):
             serious = np.where(happened, severity.rollover_serious_injury(), 0.0)
         elif name == "departure":
-            height = np.nan_to_num(details["departure_height"], nan=0.0)
+            height = harm_fact(details, "departure_height", happened, name)
             fatal = np.where(happened, severity.fall_fatality(height), 0.0)
         out[name] = {"fatality": fatal, "serious_injury": serious}
     return out
+
+
+def harm_fact(details: dict[str, np.ndarray], key: str, happened: np.ndarray,
+              hazard: str) -> np.ndarray:
+    """The fact behind a hazard's harm (an impact speed, a fall height) where it happened,
+    0 elsewhere; a missing (NaN) fact in a sample where the hazard happened is a model
+    error, raised as :class:`~stuntsim.errors.NumericalError` naming the sample — never a
+    zero that would read as a harmless impact."""
+    values = np.asarray(details[key], dtype=float)
+    missing = np.flatnonzero(happened & ~np.isfinite(values))
+    if missing.size:
+        raise NumericalError(
+            f"{hazard} happened in sample {missing[0]} but its {key} is {values[missing[0]]} "
+            f"({missing.size} sample(s)): the harm cannot be rated",
+            sample=int(missing[0]),
+        )
+    return np.where(happened, values, 0.0)

@@ -15,6 +15,7 @@ from stuntsim.car.model import OPAQUE_CATEGORIES
 from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import walker_position
+from stuntsim.risk.montecarlo import failed
 from stuntsim.runner import RiskResult
 from stuntsim.visibility import visible_points
 
@@ -97,8 +98,8 @@ def plot_scene(
     # failed most often (collision, or the drop edge)
     shown_hazard = "collision"
     if "departure" in result.margins and "edge" in traj and (
-        np.count_nonzero(result.margins["departure"] < 0)
-        > np.count_nonzero(result.margins["collision"] < 0)
+        np.count_nonzero(failed(result.margins["departure"]))
+        > np.count_nonzero(failed(result.margins["collision"]))
     ):
         shown_hazard = "departure"
     key = "edge" if shown_hazard == "departure" else "clearance"
@@ -233,12 +234,12 @@ def plot_clearance(ax: Axes, result: RiskResult, *, hazard: str = "collision",
         ax.text(0.5, 0.5, f"no {hazard} margin in this scenario", ha="center",
                 transform=ax.transAxes)
         return ax
-    failed = margins < 0
+    happened = failed(margins)
     edges = np.histogram_bin_edges(margins, bins=bins)
     edge = hazard == "departure"
-    ax.hist(margins[~failed], bins=edges, color="#2b8a3e", alpha=0.8,
+    ax.hist(margins[~happened], bins=edges, color="#2b8a3e", alpha=0.8,
             label="all wheels on the road" if edge else "no contact")
-    ax.hist(margins[failed], bins=edges, color="#c92a2a", alpha=0.9,
+    ax.hist(margins[happened], bins=edges, color="#c92a2a", alpha=0.9,
             label="a wheel over the edge" if edge else "contact")
     ax.axvline(0.0, color="k", lw=1.5,
                label="failure threshold (the edge)" if edge else "failure threshold (contact)")
@@ -897,7 +898,7 @@ def plot_sight_lines(ax: Axes, result: RiskResult, *, sample: int | None = None,
     margin = margins[sample]
     verdict = ("no conflict with the car's path" if not np.isfinite(margin) else
                f"sight margin {margin:+.1f} m ("
-               + ("too late to stop" if margin < 0 else "time to stop") + ")")
+               + ("too late to stop" if failed(margin) else "time to stop") + ")")
     when = (f"first seen {seen_time - step_out:.1f} s after stepping out" if ever_seen
             else "never seen")
     speed = details["walker_sight_speed"][sample] * 3.6
@@ -1058,7 +1059,7 @@ def plot_detection_timeline(ax: Axes, result: RiskResult, *, max_samples: int = 
             handles += ax.plot(where[keep], y[keep], marker, color=colour, mec="white",
                                mew=0.5, ms=7, ls="none", zorder=3, label=_wrap(label, 60))
     ax.axvline(0.0, color="k", lw=1.0, zorder=1)
-    late = np.count_nonzero(margins[order] < 0)
+    late = np.count_nonzero(failed(margins[order]))
     if 0 < late < order.size:
         handles.append(ax.axhline(late - 0.5, color="k", ls="--", lw=1.0, zorder=4,
                                   label="sight margin 0: above, seen too late to stop "

@@ -19,7 +19,7 @@ import numpy as np
 
 from stuntsim import __version__
 from stuntsim.hazards import CAR_HARM_RELATIONS, car_harm
-from stuntsim.risk.montecarlo import ANY, bounded_mean, margin_quantiles
+from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
 from stuntsim.runner import RiskResult
 from stuntsim.severity import DEFAULT_MATRIX, over_takes
 from stuntsim.units import display_scale, display_unit
@@ -58,7 +58,7 @@ def summary(result: RiskResult) -> dict[str, Any]:
         entry["over_takes"] = {"takes": takes, "probability": float(p_all),
                                "ci95": [float(lo_all), float(hi_all)]}
         entry["harm"] = _harm_entry(name, harm[name])
-        matrix[name] = _matrix_cell(estimate, harm[name], result.margins[name] < 0,
+        matrix[name] = _matrix_cell(estimate, harm[name], failed(result.margins[name]),
                                     _credible_worst(name, result))
     p_all, (lo_all, hi_all) = over_takes(
         result.estimates[ANY].probability, result.estimates[ANY].ci95, takes
@@ -181,11 +181,11 @@ def _matrix_cell(estimate, harm: dict[str, np.ndarray], happened: np.ndarray,
 
 
 def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
-    failed = result.margins[name] < 0
+    happened = failed(result.margins[name])
     details = result.details
-    if name == "collision" and failed.any():
-        objects = details["collision_object"][failed]
-        speeds = details["collision_speed"][failed] * 3.6
+    if name == "collision" and happened.any():
+        objects = details["collision_object"][happened]
+        speeds = details["collision_speed"][happened] * 3.6
         counts = {
             result.street.collision_name(int(i)): int(np.count_nonzero(objects == i))
             for i in np.unique(objects) if i >= 0
@@ -193,19 +193,19 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         return {
             "objects_hit": counts,
             "impact_speed_kmh": _spread(speeds),
-            "impact_angle_deg": _spread(np.degrees(details["collision_angle"][failed])),
+            "impact_angle_deg": _spread(np.degrees(details["collision_angle"][happened])),
         }
-    if name == "person_struck" and failed.any():
-        people = details["person_index"][failed]
+    if name == "person_struck" and happened.any():
+        people = details["person_index"][happened]
         counts = {}
         for i in np.unique(people):
             if i >= 0:
                 counts[result.street.person_label(int(i))] = int(np.count_nonzero(people == i))
         out = {
             "people_struck": counts,
-            "impact_speed_kmh": _spread(details["person_speed"][failed] * 3.6),
+            "impact_speed_kmh": _spread(details["person_speed"][happened] * 3.6),
         }
-        front = details["walker_struck_front"][failed]
+        front = details["walker_struck_front"][happened]
         if np.isfinite(front).any():  # people stepping out: by the front or walking into a side
             out["people_stepping_out_struck_by"] = {
                 "front": int(np.count_nonzero(front == 1.0)),
@@ -214,24 +214,24 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
                         "walking into the flank)",
             }
         return out
-    if name == "person_not_seen_in_time" and failed.any():
-        seen = details["walker_seen_time"][failed]
-        out = details["walker_step_out_time"][failed]
+    if name == "person_not_seen_in_time" and happened.any():
+        seen = details["walker_seen_time"][happened]
+        out = details["walker_step_out_time"][happened]
         return {
             # judged when the car's front reached their path unseen (D ≤ 0 then)
             "unseen_when_the_car_reached_their_path": int(np.count_nonzero(
-                details["walker_sight_distance"][failed] <= 0.0)),
+                details["walker_sight_distance"][happened] <= 0.0)),
             "time_to_first_sight_s": _spread((seen - out)[np.isfinite(seen)]),
-            "sight_distance_m": _spread(details["walker_sight_distance"][failed]),
-            "speed_when_seen_kmh": _spread(details["walker_sight_speed"][failed] * 3.6),
+            "sight_distance_m": _spread(details["walker_sight_distance"][happened]),
+            "speed_when_seen_kmh": _spread(details["walker_sight_speed"][happened] * 3.6),
         }
-    if name == "departure" and failed.any():
-        drops = details["departure_drop"][failed]
+    if name == "departure" and happened.any():
+        drops = details["departure_drop"][happened]
         counts = {
             result.street.drops[i].name: int(np.count_nonzero(drops == i))
             for i in np.unique(drops) if i >= 0
         }
-        breached = details["barrier_breached"][failed]
+        breached = details["barrier_breached"][happened]
         through = {
             result.street.barriers[i].name: int(np.count_nonzero(breached == i))
             for i in np.unique(breached) if i >= 0
@@ -239,8 +239,8 @@ def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
         return {
             "edges_crossed": counts,
             "through_barrier": through,
-            "impact_speed_kmh": _spread(details["departure_speed"][failed] * 3.6),
-            "fall_height_m": _spread(details["departure_height"][failed]),
+            "impact_speed_kmh": _spread(details["departure_speed"][happened] * 3.6),
+            "fall_height_m": _spread(details["departure_height"][happened]),
         }
     return {}
 
@@ -352,8 +352,8 @@ def failures_csv(result: RiskResult) -> str:
     writer.writerow(header)
     scale = {name: display_scale(dims.get(name, "dimensionless")) for name in names}
     for hazard_name, hazard in result.hazards.items():
-        failed = np.flatnonzero(result.margins[hazard_name] < 0)
-        for sample in failed:
+        happened = np.flatnonzero(failed(result.margins[hazard_name]))
+        for sample in happened:
             if hazard_name == "person_struck":
                 hit = result.person_hit(sample)
                 speed = result.details["person_speed"][sample] * 3.6

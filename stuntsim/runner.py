@@ -19,7 +19,7 @@ from stuntsim.car.model import CarModel, ChunkOutcome
 from stuntsim.geometry import StreetGeometry
 from stuntsim.hazards import Hazard
 from stuntsim.parallel import Executor, make_executor
-from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate
+from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate, failed
 from stuntsim.risk.sampling import Chunk, draw, plan_chunks
 from stuntsim.scenario import ResolvedScenario
 
@@ -74,10 +74,10 @@ class RiskResult:
     @property
     def any_margin_failed(self) -> np.ndarray:
         """Boolean (n,): a sample in which any hazard happened."""
-        failed = np.zeros(self.samples, dtype=bool)
+        happened = np.zeros(self.samples, dtype=bool)
         for values in self.margins.values():
-            failed |= values < 0
-        return failed
+            happened |= failed(values)
+        return happened
 
     def outcome_labels(self) -> np.ndarray:
         """One word per sample for plots: the most serious thing that happened."""
@@ -88,7 +88,7 @@ class RiskResult:
                  "departure", "person_struck"]
         for name in order:
             if name in self.margins:
-                labels[self.margins[name] < 0] = name
+                labels[failed(self.margins[name])] = name
         return labels
 
     def near_miss(self) -> np.ndarray:

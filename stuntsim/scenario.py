@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from stuntsim.errors import ScenarioError
 from stuntsim.presets import VEHICLE_PRESETS
 from stuntsim.risk.distributions import (
     Distribution,
@@ -58,17 +59,6 @@ __all__ = [
     "scenario_json_schema",
     "scenario_kinds",
 ]
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used: names the file, the field and what is wrong."""
-
-    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
-        self.source = source
-        self.field = field
-        self.detail = message
-        where = ": ".join(part for part in (source, field) if part)
-        super().__init__(f"{where}: {message}" if where else message)
 
 
 # --------------------------------------------------------------------------------------

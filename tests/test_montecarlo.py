@@ -101,8 +101,9 @@ def test_probability_estimate_to_dict_is_json_ready():
     json.dumps(zero, allow_nan=False)
 
 
-def test_margin_zero_is_not_a_failure():
-    assert estimate_probability(np.array([0.0, -0.0, 1e-300, -1e-300])).failures == 1
+def test_margin_zero_is_a_failure():
+    # the one failure rule, stuntsim.risk.failed: margin ≤ 0 (zero clearance is contact)
+    assert estimate_probability(np.array([0.0, -0.0, 1e-300, -1e-300])).failures == 3
 
 
 @pytest.mark.parametrize(

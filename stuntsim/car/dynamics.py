@@ -105,6 +105,7 @@ import numpy as np
 
 from stuntsim.car.tyres import _TINY_FORCE
 from stuntsim.constants import GRAVITY
+from stuntsim.errors import NumericalError
 
 __all__ = [
     "GRAVITY",
@@ -141,15 +142,6 @@ _STANDSTILL_SPEED = 0.1
 _SNAP_TO_REST = 1e-9
 # Speed below which the drive force is no longer power-limited [m/s].
 _MIN_POWER_SPEED = 1.0
-
-
-class NumericalError(ValueError):
-    """A state became NaN or infinite; names the first bad sample and the time step."""
-
-    def __init__(self, message: str, *, sample: int, step: int):
-        super().__init__(message)
-        self.sample = sample
-        self.step = step
 
 
 # --------------------------------------------------------------------------- parameters

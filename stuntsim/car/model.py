@@ -328,8 +328,15 @@ class CarModel:
     ) -> ChunkOutcome:
         """Run ``n`` samples with the given draws (path → (n,) array) to the end.
 
-        ``first_sample`` is only used to name a sample in an error message.
+        ``first_sample`` is only used to name a sample in an error message. A draw or a
+        state that is not finite raises :class:`~stuntsim.errors.NumericalError` naming
+        the sample and the step (numpy's overflow warnings on the way there are silenced:
+        the error says it better).
         """
+        with np.errstate(invalid="ignore", over="ignore"):
+            return self._simulate(draws, n, record=record, first_sample=first_sample)
+
+    def _simulate(self, draws, n, *, record, first_sample) -> ChunkOutcome:
         for path_name, values in draws.items():
             bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
             if bad.size:
@@ -537,7 +544,8 @@ class CarModel:
                 check_finite(state, step + 1)
             except NumericalError as err:
                 raise NumericalError(
-                    f"{err} (sample {first_sample + err.sample} of the run)"
+                    f"{err} (sample {first_sample + err.sample} of the run)",
+                    sample=first_sample + err.sample, step=err.step,
                 ) from None
             x, y, yaw, vx, vy = state[0], state[1], state[2], state[3], state[4]
             speed = np.hypot(vx, vy)

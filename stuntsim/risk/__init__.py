@@ -21,6 +21,7 @@ from stuntsim.risk.montecarlo import (
     binomial_interval,
     binomial_intervals,
     estimate_probability,
+    failed,
     margin_quantiles,
 )
 from stuntsim.risk.sampling import (
@@ -52,6 +53,7 @@ __all__ = [
     "block_uniforms",
     "draw",
     "estimate_probability",
+    "failed",
     "margin_quantiles",
     "plan_chunks",
     "stable_hash",

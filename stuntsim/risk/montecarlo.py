@@ -1,6 +1,7 @@
 r"""Crude Monte Carlo estimates of failure probabilities from margins.
 
-A hazard happens in a sample when its margin is < 0 (DESIGN principle 2). With k
+A hazard happens in a sample when its margin is ≤ 0 (:func:`failed`, the one failure
+rule of the package: zero clearance is contact, zero grip left is a slide). With k
 failures in n independent samples:
 
 * p̂ = k / n, with coefficient of variation √((1 − p)/(n p)) (REFERENCES.md,
@@ -32,11 +33,23 @@ __all__ = [
     "binomial_intervals",
     "bounded_mean",
     "estimate_probability",
+    "failed",
     "margin_quantiles",
 ]
 
-#: The name of the "any hazard happened" estimate (minimum margin over hazards < 0).
+#: The name of the "any hazard happened" estimate (minimum margin over hazards ≤ 0).
 ANY = "any"
+
+
+def failed(margins: np.typing.ArrayLike) -> np.ndarray:
+    """Where a hazard happened: margin ≤ 0. The one failure rule of the package.
+
+    Margins are distances, forces or accelerations *left* before the hazard; at exactly
+    zero nothing is left (a footprint touching a wall is in contact, and the car model
+    stops a take at that moment). Monte Carlo counts, quasi-Monte Carlo indicators, subset
+    simulation levels, the models' stop rules, reports and plots all use this rule.
+    """
+    return np.asarray(margins) <= 0
 
 
 @dataclass(frozen=True)
@@ -122,11 +135,12 @@ def estimate_probability(margins: np.typing.ArrayLike) -> ProbabilityEstimate:
     Parameters
     ----------
     margins : array_like, shape (n,)
-        One margin per sample in the hazard's unit; < 0 means the hazard happened.
+        One margin per sample in the hazard's unit; ≤ 0 means the hazard happened
+        (:func:`failed`).
         NaN is an error (a model that cannot say is a bug, not a pass).
     """
     margins = _check_margins(margins, "margins")
-    return _estimate(int(np.count_nonzero(margins < 0)), margins.size)
+    return _estimate(int(np.count_nonzero(failed(margins))), margins.size)
 
 
 def margin_quantiles(

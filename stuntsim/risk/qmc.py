@@ -39,6 +39,7 @@ import scipy.stats
 from scipy.stats import qmc
 
 from stuntsim.risk.distributions import U_MAX, U_MIN
+from stuntsim.risk.montecarlo import failed
 
 __all__ = ["QMCResult", "qmc_mean", "qmc_probability"]
 
@@ -118,7 +119,7 @@ def qmc_probability(
 
     def indicator(u: np.ndarray) -> np.ndarray:
         margins = _check_output(limit_state_u(u), u.shape[0], "limit_state_u")
-        return (margins <= 0.0).astype(float)
+        return failed(margins).astype(float)
 
     result = qmc_mean(indicator, dim, n, randomisations=randomisations, rng=rng)
     total = result.evaluations

@@ -34,7 +34,9 @@ from __future__ import annotations
 import numpy as np
 
 from stuntsim import severity
-from stuntsim.train.motion import GRAVITY
+from stuntsim.constants import GRAVITY
+from stuntsim.hazards import harm_fact
+from stuntsim.risk.montecarlo import failed
 
 __all__ = [
     "TRAIN_HARM_RELATIONS",
@@ -140,21 +142,21 @@ def train_harm(margins: dict[str, np.ndarray], details: dict[str, dict[str, np.n
     """
     out = {}
     for name, values in margins.items():
-        happened = values < 0
+        happened = failed(values)
         facts = details[name]
         n = values.size
         rows = np.arange(n)
-        speed = np.nan_to_num(facts["speed"], nan=0.0)
-        who = np.nan_to_num(facts["performer"], nan=0).astype(int)
+        speed = harm_fact(facts, "speed", happened, name)
+        who = harm_fact(facts, "performer", happened, name).astype(int)
         if name == "struck_by_structure":
             fatal = structure_strike_fatality(speed)
         elif name in ("dislodged", "tipped", "tether_overload"):
-            fall = np.nan_to_num(facts["fall_height"], nan=0.0)
+            fall = harm_fact(facts, "fall_height", happened, name)
             falls_off = fall_from_train_fatality(speed, fall)
             if name == "tether_overload":
                 fatal = falls_off
             else:
-                posture = np.nan_to_num(facts["posture"], nan=0).astype(int)
+                posture = harm_fact(facts, "posture", happened, name).astype(int)
                 on_roof = severity.fall_fatality(posture_heights[rows, who, posture])
                 fatal = np.where(tether_holds[rows, who], on_roof, falls_off)
         else:  # pragma: no cover - every train hazard is listed above

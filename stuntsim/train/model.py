@@ -28,7 +28,7 @@ A sample stops when its coach reaches the end of the track (or at the scenario's
 duration). After a failure the run goes on as if the performer were still in place: what
 follows a fall is not modelled, and later margins only matter through the running minima.
 
-Hazards (margin < 0: it happened), each named once, for any performer (the minimum over
+Hazards (margin ≤ 0: it happened), each named once, for any performer (the minimum over
 performers), with the per-performer margins kept as well:
 
 ``dislodged`` [N]            μ m g + F_hand − |F_demand|: feet slide or holds are pulled
@@ -49,7 +49,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stuntsim.errors import NumericalError
 from stuntsim.hazards import Hazard
+from stuntsim.risk.montecarlo import failed
 from stuntsim.train.motion import (
     GRAVITY,
     jerk_limited_step,
@@ -99,10 +101,6 @@ HAZARD_FIELDS: dict[str, tuple[str, ...]] = {
     "tether_overload": ("load", "rated"),  # [N]
 }
 COMMON_FIELDS = ("time", "position", "speed", "segment", "posture", "fall_height")
-
-
-class NumericalError(ArithmeticError):
-    """A draw or a state went non-finite; names the sample."""
 
 
 # --------------------------------------------------------------------------------------
@@ -307,7 +305,8 @@ class TrainModel:
             bad = np.flatnonzero(~np.isfinite(values))
             if bad.size:
                 raise NumericalError(f"the drawn {path} is {values[bad[0]]} in sample "
-                                     f"{first_sample + bad[0]} of the run")
+                                     f"{first_sample + bad[0]} of the run",
+                                     sample=int(first_sample + bad[0]), step=0)
         spec = self.scenario
         p = _Params(self.resolved.nominal, draws, n)
         rows = np.arange(n)
@@ -511,7 +510,8 @@ class TrainModel:
             if not np.all(np.isfinite(v)):
                 bad = int(np.flatnonzero(~np.isfinite(v))[0])
                 raise NumericalError(f"the train's speed went non-finite at t = {t:.2f} s "
-                                     f"in sample {first_sample + bad} of the run")
+                                     f"in sample {first_sample + bad} of the run",
+                                     sample=int(first_sample + bad), step=step)
 
         trajectories = None
         if recorded is not None:
@@ -548,7 +548,7 @@ def _update_worst(worst: np.ndarray, details: dict[str, np.ndarray], column: int
         np.copyto(worst, value, where=better)
         for key, fact in facts.items():
             np.copyto(details[key][:, column], fact, where=better)
-    first = alive & (value < 0.0) & np.isinf(details["first_time"][:, column])
+    first = alive & failed(value) & np.isinf(details["first_time"][:, column])
     if first.any():
         np.copyto(details["first_time"][:, column], facts["time"], where=first)
         np.copyto(details["first_segment"][:, column], facts["segment"], where=first)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from stuntsim.risk.montecarlo import ANY
+from stuntsim.risk.montecarlo import ANY, failed
 from stuntsim.train.runner import TrainResult
 from stuntsim.train.scenario import POSTURE_NAMES
 
@@ -153,12 +153,12 @@ def plot_demand_along_track(ax: Axes, result: TrainResult, *, performer: int = 0
         ax.fill_between(grid, low, high, color=colour, alpha=0.2, lw=0)
         ax.plot(grid, median, color=colour, lw=1.4, label=f"{what} (median, 5–95 %)")
     margins = result.performer_margins[hazard][:, performer]
-    failed = margins < 0
-    if failed.any():
+    happened = failed(margins)
+    if happened.any():
         facts = result.performer_details[hazard]
-        ax.scatter(facts["position"][failed, performer], facts[demand_key][failed, performer],
+        ax.scatter(facts["position"][happened, performer], facts[demand_key][happened, performer],
                    marker="x", color="k", s=18, lw=0.9, zorder=5,
-                   label=f"{hazard}: worst moment ({failed.sum()}/{result.samples} runs)")
+                   label=f"{hazard}: worst moment ({happened.sum()}/{result.samples} runs)")
     else:
         ax.plot([], [], ls="", marker="x", color="k", label=f"{hazard}: in no run")
     ax.set(xlabel="Chainage along the track [m]",
@@ -207,7 +207,7 @@ def plot_clearance_at_structures(ax: Axes, result: TrainResult, *,
                 continue
             clearance = drawn if drawn is not None else np.full(result.samples, nominal[path])
             top = clearance[passed] - margin[passed]
-            struck = margin[passed] < 0
+            struck = failed(margin[passed])
             pick = np.arange(top.size)
             if pick.size > max_points:  # all struck samples, and a subset of the others
                 keep = rng.choice(np.flatnonzero(~struck), max_points, replace=False)
@@ -219,7 +219,7 @@ def plot_clearance_at_structures(ax: Axes, result: TrainResult, *,
             if struck.any():
                 ax.scatter(x[struck[pick]], top[pick][struck[pick]], s=16, facecolor=colour,
                            edgecolor="#c92a2a", lw=1.0, zorder=4)
-            ticks[k] += f"\n{performer}: {np.mean(margin < 0):.3f}"
+            ticks[k] += f"\n{performer}: {np.mean(failed(margin)):.3f}"
     body = result.resolved.scenario.performers[0].postures
     right = len(names) - 0.4 + 0.45  # a margin on the right for the height labels
     for posture in POSTURE_NAMES:

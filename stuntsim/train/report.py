@@ -19,7 +19,7 @@ import numpy as np
 
 from stuntsim import __version__
 from stuntsim.report import write_atomic
-from stuntsim.risk.montecarlo import ANY, bounded_mean, margin_quantiles
+from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
 from stuntsim.severity import DEFAULT_MATRIX, over_takes
 from stuntsim.train.harm import (
     TRAIN_HARM_RELATIONS,
@@ -47,8 +47,8 @@ def summary(result: TrainResult) -> dict[str, Any]:
         entry.update(_margin_stats(result.margins[name] * hazard.display_scale))
         entry.update({"description": hazard.description, "margin_unit": hazard.unit})
         entry["performers"] = _performers(result, name)
-        failed = result.margins[name] < 0
-        entry["at_worst_moment"] = _worst_facts(result, name, failed)
+        happened = failed(result.margins[name])
+        entry["at_worst_moment"] = _worst_facts(result, name, happened)
         if name == "struck_by_structure":
             entry["structures"] = _structures(result)
         segments = result.segment_risk(name)
@@ -59,7 +59,7 @@ def summary(result: TrainResult) -> dict[str, Any]:
         entry["over_takes"] = _over_takes(estimate, takes)
         entry["harm"] = _harm_entry(name, result.harm[name])
         hazards[name] = entry
-        matrix[name] = _matrix_cell(result, name, failed)
+        matrix[name] = _matrix_cell(result, name, happened)
     any_hazard = result.estimates[ANY].to_dict()
     any_hazard["over_takes"] = _over_takes(result.estimates[ANY], takes)
     return _clean({
@@ -115,11 +115,11 @@ def _performers(result: TrainResult, name: str) -> dict[str, Any]:
         estimate = result.performer_estimates[name][j]
         entry = estimate.to_dict()
         entry.update(_margin_stats(result.performer_margins[name][:, j] * hazard.display_scale))
-        failed = result.performer_margins[name][:, j] < 0
-        if failed.any():
-            speed = result.performer_details[name]["speed"][failed, j] * 3.6
+        happened = failed(result.performer_margins[name][:, j])
+        if happened.any():
+            speed = result.performer_details[name]["speed"][happened, j] * 3.6
             entry["speed_kmh_at_worst"] = _spread(speed)
-            posture = result.performer_details[name]["posture"][failed, j].astype(int)
+            posture = result.performer_details[name]["posture"][happened, j].astype(int)
             entry["posture_at_worst"] = {POSTURE_NAMES[k]: int(np.count_nonzero(posture == k))
                                          for k in np.unique(posture)}
         out[performer] = entry
@@ -348,7 +348,7 @@ def failures_csv(result: TrainResult) -> str:
     for hazard_name, hazard in result.hazards.items():
         margins = result.performer_margins[hazard_name]
         facts = result.performer_details[hazard_name]
-        for sample, j in zip(*np.nonzero(margins < 0), strict=True):
+        for sample, j in zip(*np.nonzero(failed(margins)), strict=True):
             segment = int(facts["segment"][sample, j])
             writer.writerow(
                 [int(sample), hazard_name, result.performer_names[j],

@@ -24,6 +24,7 @@ from stuntsim.risk.montecarlo import (
     ProbabilityEstimate,
     binomial_interval,
     estimate_probability,
+    failed,
 )
 from stuntsim.risk.sampling import Chunk, draw, plan_chunks
 from stuntsim.runner import StuntWarning
@@ -108,10 +109,10 @@ class TrainResult:
     @property
     def any_margin_failed(self) -> np.ndarray:
         """Boolean (n,): a sample in which any hazard happened."""
-        failed = np.zeros(self.samples, dtype=bool)
+        happened = np.zeros(self.samples, dtype=bool)
         for values in self.margins.values():
-            failed |= values < 0
-        return failed
+            happened |= failed(values)
+        return happened
 
     def structure_estimates(self) -> dict[str, dict[str, ProbabilityEstimate]]:
         """P(struck) per overhead structure and performer: structure → performer → estimate."""
