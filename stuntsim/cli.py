@@ -411,6 +411,8 @@ def _cmd_sensitivity(args) -> int:
     labels = {name: describe_path(resolved.scenario, name) for name in result.names}
     sobol = result.sobol
     print(f"What drives {args.hazard} ({sobol.evaluations} runs, seed {result.seed}):")
+    if result.transform == "rank":
+        print("  (some margins are infinite: the indices are of the margins' ranks)")
     print(f"{'input':<66} {'total':>6} {'first':>6} {'ρ':>6}")
     for name in result.ranking():
         i = result.names.index(name)

@@ -22,6 +22,8 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
+import numpy as np
+import scipy.special
 import yaml
 from pydantic import (
     BaseModel,
@@ -46,7 +48,7 @@ from stuntsim.risk.distributions import (
     TruncatedNormal,
     Uniform,
 )
-from stuntsim.units import UnitError, display_unit, to_si
+from stuntsim.units import UnitError, display_scale, display_unit, to_si
 
 __all__ = [
     "CarScenario",
@@ -833,10 +835,54 @@ class ScenarioBase(Strict):
                 raise _path_error(path, leaves)
             nominal, dimension = leaves[path]
             try:
-                spec.build(nominal, partial(_convert, dimension))
+                dist = spec.build(nominal, partial(_convert, dimension))
             except ValueError as err:
                 raise ValueError(f"uncertain.{path}: {err}") from None
+            problem = _clamps_the_plan(dist, nominal)
+            if problem:
+                raise ValueError(
+                    f"uncertain.{path}: {problem} (planned value "
+                    f"{_show(nominal, dimension)}, distribution {_show_dist(dist, dimension)}): "
+                    f"the planned value would have no effect; move the bounds or the value"
+                )
         return self
+
+
+#: A truncated distribution must keep at least this share of the law it truncates: below
+#: it the bounds, not the stated spread, decide the draws (a normal with sd 10 cut to
+#: [0.3, 0.7] is a uniform in disguise). A half-normal (mean on a bound) keeps exactly 1/2.
+MIN_KEPT_MASS = 0.5
+
+
+def _clamps_the_plan(dist: Distribution, nominal: float) -> str | None:
+    """Why ``dist`` silently overrides the planned value ``nominal``, or None.
+
+    A bounded distribution whose support excludes the planned value draws nothing near the
+    plan, so overriding or moving the plan (a variant, an envelope) changes nothing; a
+    truncation that keeps less than :data:`MIN_KEPT_MASS` of its normal law draws mostly
+    from the bounds' edges instead of the stated spread.
+    """
+    if isinstance(dist, Fixed):
+        return None  # a fixed value states its own location on purpose
+    low, high = dist.support
+    if not low <= nominal <= high:
+        return "its bounds exclude the planned value"
+    if isinstance(dist, TruncatedNormal):
+        kept = float(np.diff(scipy.special.ndtr([dist._a, dist._b]))[0])
+        if kept < MIN_KEPT_MASS:
+            return (f"its bounds keep only {kept:.1%} of the normal(mean, sd) they truncate, "
+                    f"so the bounds, not the spread, decide the draws")
+    return None
+
+
+def _show(value: float, dimension: str) -> str:
+    return f"{value * display_scale(dimension):.6g} {display_unit(dimension)}".rstrip()
+
+
+def _show_dist(dist: Distribution, dimension: str) -> str:
+    fields = ", ".join(f"{key} {_show(value, dimension) if key != 'sigma' else value}"
+                       for key, value in vars(dist).items() if isinstance(value, float))
+    return f"{type(dist).__name__.lower()}({fields})"
 
 
 class CarScenario(ScenarioBase):

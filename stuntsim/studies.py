@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.stats
 
 from stuntsim.car.model import CarModel
+from stuntsim.errors import NumericalError
 from stuntsim.risk.qmc import qmc_probability
 from stuntsim.risk.sensitivity import SobolResult, rank_correlation_screen, sobol_indices
 from stuntsim.risk.subset import subset_simulation
@@ -55,6 +57,8 @@ class SensitivityResult:
     sobol: SobolResult
     screen: dict[str, tuple[float, float]]  # name -> (Spearman ρ, p-value)
     seed: int
+    #: "none": indices of the margin itself; "rank": of its ranks (some margins infinite)
+    transform: str = "none"
 
     def ranking(self) -> list[str]:
         """Inputs from the most to the least influential (total-order index)."""
@@ -67,6 +71,7 @@ class SensitivityResult:
             "margin_unit": self.unit,
             "evaluations": sobol.evaluations,
             "seed": self.seed,
+            "transform": self.transform,
             "inputs": {
                 name: {
                     "first_order": float(sobol.first_order[i]),
@@ -90,8 +95,20 @@ def sensitivity(
 
     Saltelli design with ``n`` base points (a power of two): n (d + 2) model evaluations
     (:func:`stuntsim.risk.sensitivity.sobol_indices`), plus a Spearman screen on the
-    A-matrix samples. Margins are clipped to their finite range (a hazard whose margin is
-    infinite in every sample, e.g. no people in the street, has nothing to explain).
+    A-matrix samples.
+
+    Infinite margins are legitimate (``person_not_seen_in_time`` is +inf when the person's
+    walk never meets the car, −inf when the car could not stop at all); variances of them
+    are not. When any evaluated margin is infinite, the indices are computed on the
+    **ranks** of all n (d + 2) margins (:func:`scipy.stats.rankdata`, ties averaged): a
+    monotone transform that keeps +inf above and −inf below every finite margin, so the
+    indices say which input moves a take up or down the ordering of margins (variance-based
+    indices are not invariant under such a transform — Saltelli et al. 2008, *Global
+    Sensitivity Analysis: The Primer*, §1.2.13 — which is why the result records
+    ``transform="rank"`` and the table says so). Otherwise the margins are analysed as
+    they are (``transform="none"``). NaN is an error; a margin that is the same in every
+    take (e.g. no people in the street: +inf everywhere) has nothing to explain and is an
+    error.
     """
     names = resolved.uncertain_names
     if not names:
@@ -99,13 +116,19 @@ def sensitivity(
     seed = resolved.scenario.seed if seed is None else int(seed)
     evaluate = margin_function(resolved, hazard)
     recorded: dict[str, np.ndarray] = {}
+    transform = {"name": "none"}
 
     def model(values: np.ndarray) -> np.ndarray:
         margins = evaluate(values)
-        finite = np.isfinite(margins)
-        if not finite.any():
-            raise ValueError(f"{hazard} has no finite margin in this scenario")
-        margins = np.where(finite, margins, margins[finite].max())
+        if np.isnan(margins).any():
+            raise NumericalError(f"{hazard}: the model returned NaN margins",
+                                 sample=int(np.flatnonzero(np.isnan(margins))[0]))
+        if np.all(margins == margins[0]):
+            raise ValueError(f"{hazard}'s margin is {margins[0]} in every take of this "
+                             f"scenario: there is nothing to explain")
+        if not np.isfinite(margins).all():
+            transform["name"] = "rank"
+            margins = scipy.stats.rankdata(margins)
         recorded["values"], recorded["margins"] = values[:n], margins[:n]
         return margins
 
@@ -118,7 +141,7 @@ def sensitivity(
     )
     unit = CarModel(resolved).hazards[hazard].unit
     return SensitivityResult(hazard=hazard, unit=unit, names=list(names), sobol=result,
-                             screen=screen, seed=seed)
+                             screen=screen, seed=seed, transform=transform["name"])
 
 
 def rare_event(
