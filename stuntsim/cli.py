@@ -25,7 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    return args.handler(args)
+    from stuntsim.errors import NumericalError, ScenarioError, StuntWarning
+
+    try:
+        with warnings.catch_warnings():
+            # the commands print each result's warnings themselves (in the table, on stderr)
+            warnings.simplefilter("ignore", StuntWarning)
+            return args.handler(args)
+    except ScenarioError as err:  # a bad file or argument, or a run with nothing to report
+        return _error(str(err), EXIT_BAD_INPUT)
+    except NumericalError as err:
+        where = f"{args.scenario}: " if getattr(args, "scenario", None) else ""
+        return _error(f"{where}the simulation went numerically wrong: {err}", EXIT_NUMERICAL)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,6 +135,12 @@ def _error(message: str, code: int) -> int:
     return code
 
 
+def _warn(notes: list[str]) -> None:
+    """Warnings go to stderr as well as into the table, so a piped run still shows them."""
+    for note in notes:
+        print(f"stuntsim: warning: {note}", file=sys.stderr)
+
+
 def _cmd_validate(args) -> int:
     from stuntsim.scenario import ScenarioError, load_scenario
 
@@ -184,6 +201,7 @@ def _cmd_run(args) -> int:
     except NumericalError as err:
         return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
                       EXIT_NUMERICAL)
+    _warn(result.warnings)
     info = summary(result)  # built once for the table, the file and the figures
     figures = {} if args.no_plots else render_figures(result, info)
     print(format_table(result, info))
@@ -234,6 +252,7 @@ def _run_train(args, resolved, out_dir: Path) -> int:
     except NumericalError as err:
         return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
                       EXIT_NUMERICAL)
+    _warn(result.warnings)
     info = train_report.summary(result)
     figures = {} if args.no_plots else {
         name: _png(figure) for name, figure in train_plots.render_figures(result).items()
@@ -327,6 +346,7 @@ def _cmd_compare(args) -> int:
         return _error("compare needs a baseline and at least one variant (another file, "
                       "or `variants:` in the baseline file)", EXIT_BAD_INPUT)
     result = compare(variants, names=names, samples=args.samples, seed=args.seed)
+    _warn(result.warnings)
     print(result.table())
     out_dir = args.out or Path("out") / args.scenarios[0].stem
     figure = Figure(figsize=(16, 1.4 + 0.6 * len(names)), layout="constrained")
@@ -408,6 +428,7 @@ def _cmd_sensitivity(args) -> int:
         result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed)
     except (ScenarioError, ValueError) as err:
         return _error(str(err), EXIT_BAD_INPUT)
+    _warn(result.warnings)
     labels = {name: describe_path(resolved.scenario, name) for name in result.names}
     sobol = result.sobol
     print(f"What drives {args.hazard} ({sobol.evaluations} runs, seed {result.seed}):")

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from stuntsim import formatting as fmt
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval, failed
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
@@ -144,6 +145,7 @@ class Comparison:
     # expected harm per take, variant → hazard → outcome ("fatality", "serious_or_fatal")
     harm: list[dict[str, dict[str, float]]]
     harm_differences: list[dict[str, dict[str, Difference]]]  # paired, after the baseline
+    warnings: list[str] = field(default_factory=list)  # each variant's, prefixed by its name
 
     def to_dict(self) -> dict:
         return {
@@ -151,6 +153,7 @@ class Comparison:
             "seed": self.seed,
             "common_random_numbers": True,
             "baseline": self.names[0],
+            "warnings": list(self.warnings),
             "harm_note": "expected harm per take: P(death) and P(serious injury or death) "
                          "from the hazard that happened in each sample (stuntsim.hazards."
                          "car_harm); 'any' combines hazards as 1 − Π(1 − P); hazards "
@@ -188,20 +191,23 @@ class Comparison:
             for hazard in self.hazards:
                 d = self.differences[i][hazard]
                 lines.append(
-                    f"{hazard:<{w}} {self.estimates[0][hazard].probability:>9.4f} "
-                    f"{self.estimates[i + 1][hazard].probability:>9.4f}  "
-                    f"{d.difference:+.4f} [{d.ci95[0]:+.4f}, {d.ci95[1]:+.4f}]"
+                    f"{hazard:<{w}} {fmt.probability(self.estimates[0][hazard].probability):>9} "
+                    f"{fmt.probability(self.estimates[i + 1][hazard].probability):>9}  "
+                    f"{fmt.difference(d.difference)} [{fmt.difference(d.ci95[0])}, "
+                    f"{fmt.difference(d.ci95[1])}]"
                 )
             for outcome, label in (("fatality", "P(death)"),
                                    ("serious_or_fatal", "P(serious or death)")):
                 d = self.harm_differences[i][ANY][outcome]
                 lines.append(
-                    f"{label:<{w}} {self.harm[0][ANY][outcome]:>9.3g} "
-                    f"{self.harm[i + 1][ANY][outcome]:>9.3g}  "
-                    f"{d.difference:+.3g} [{d.ci95[0]:+.3g}, {d.ci95[1]:+.3g}]"
+                    f"{label:<{w}} {fmt.probability(self.harm[0][ANY][outcome]):>9} "
+                    f"{fmt.probability(self.harm[i + 1][ANY][outcome]):>9}  "
+                    f"{fmt.difference(d.difference)} [{fmt.difference(d.ci95[0])}, "
+                    f"{fmt.difference(d.ci95[1])}]"
                 )
         lines += ["", "P(death), P(serious or death): expected per take over all hazards "
                   "(hazards without a harm relation count nothing)"]
+        lines += [f"WARNING: {note}" for note in self.warnings]
         return "\n".join(lines)
 
 
@@ -245,7 +251,9 @@ def compare(
     ]
     return Comparison(names=names, estimates=[r.estimates for r in results],
                       differences=differences, hazards=hazards, samples=samples, seed=seed,
-                      harm=harm, harm_differences=harm_differences)
+                      harm=harm, harm_differences=harm_differences,
+                      warnings=[f"{name}: {note}" for name, r in zip(names, results, strict=True)
+                                for note in r.warnings])
 
 
 def rig_share(

@@ -13,11 +13,13 @@ A value is only offered when every value on the safe side of it meets the target
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from stuntsim.errors import StuntWarning
 from stuntsim.parallel import make_executor
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate
 from stuntsim.runner import run
@@ -175,13 +177,12 @@ def envelope(
     values = np.asarray(values, dtype=float)
     samples, seed = _samples_and_seed(scenario, samples, seed)
     variants = [scenario.with_nominal(param, float(v)) for v in values]
-    estimates = [
-        result[hazard] for result in _run_all(variants, samples, seed, executor, workers)
-    ]
+    runs = _run_all(variants, samples, seed, executor, workers)
+    estimates = [result[hazard] for result, _ in runs]
     p = np.array([e.probability for e in estimates])
     upper = np.array([e.ci95[1] for e in estimates])
     direction = "largest" if p[-1] >= p[0] else "smallest"
-    notes = []
+    notes = _run_warnings(runs, values, display_scale(dimension), display_unit(dimension))
     if not _monotone(p, direction):
         notes.append("the estimated probability is not monotone over the range: read the "
                      "curve, not only the answer")
@@ -220,7 +221,10 @@ def envelope_2d(
         scenario.with_nominal(param_y, float(vy)).with_nominal(param_x, float(vx))
         for vy in values_y for vx in values_x
     ]
-    results = [r[hazard] for r in _run_all(variants, samples, seed, executor, workers)]
+    runs = _run_all(variants, samples, seed, executor, workers)
+    results = [r[hazard] for r, _ in runs]
+    for note in dict.fromkeys(note for _, notes in runs for note in notes):
+        warnings.warn(note, StuntWarning, stacklevel=2)
     shape = (values_y.size, values_x.size)
     return Envelope2DResult(
         param_x=param_x, param_y=param_y,
@@ -240,10 +244,24 @@ def _samples_and_seed(scenario: ResolvedScenario, samples, seed) -> tuple[int, i
             spec.seed if seed is None else int(seed))
 
 
-def _run_one(context, variant: ResolvedScenario) -> dict[str, ProbabilityEstimate]:
+def _run_one(context, variant: ResolvedScenario
+             ) -> tuple[dict[str, ProbabilityEstimate], list[str]]:
     samples, seed = context
-    result = run(variant, samples=samples, seed=seed, executor="serial", keep_trajectories=0)
-    return result.estimates
+    with warnings.catch_warnings():  # returned with the estimates (workers cannot warn)
+        warnings.simplefilter("ignore", StuntWarning)
+        result = run(variant, samples=samples, seed=seed, executor="serial",
+                     keep_trajectories=0)
+    return result.estimates, result.warnings
+
+
+def _run_warnings(runs, values, scale: float, unit: str) -> list[str]:
+    """Each run's warnings, once, prefixed by the value that raised them; also warned."""
+    notes = []
+    for value, (_, run_notes) in zip(values, runs, strict=True):
+        notes += [f"at {value * scale:.4g} {unit}: {note}" for note in run_notes]
+    for note in notes:
+        warnings.warn(note, StuntWarning, stacklevel=3)
+    return notes
 
 
 def _run_all(variants, samples, seed, executor, workers):

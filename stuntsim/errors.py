@@ -14,7 +14,8 @@ went wrong from a bug:
 
 from __future__ import annotations
 
-__all__ = ["IncompleteRunError", "NumericalError", "ScenarioError", "StuntsimError"]
+__all__ = ["IncompleteRunError", "NumericalError", "ScenarioError", "StuntWarning",
+           "StuntsimError"]
 
 
 class StuntsimError(Exception):
@@ -48,3 +49,8 @@ class NumericalError(StuntsimError, ArithmeticError):
         super().__init__(message)
         self.sample = sample
         self.step = step
+
+
+class StuntWarning(UserWarning):
+    """A result that stands but needs reading with care: a plan that is physically doubtful
+    (beyond the top speed), or takes that did not all get through the stunt."""

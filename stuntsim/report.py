@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 
 from stuntsim import __version__
+from stuntsim import formatting as fmt
+from stuntsim.constants import KMH
 from stuntsim.hazards import CAR_HARM_RELATIONS, car_harm
 from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
 from stuntsim.runner import RiskResult
-from stuntsim.severity import DEFAULT_MATRIX, over_takes
+from stuntsim.severity import describe_cell, matrix_cell, over_takes
 from stuntsim.units import display_scale, display_unit
 
 QUANTILES = (0.001, 0.01, 0.05, 0.5, 0.95)
@@ -58,8 +60,8 @@ def summary(result: RiskResult) -> dict[str, Any]:
         entry["over_takes"] = {"takes": takes, "probability": float(p_all),
                                "ci95": [float(lo_all), float(hi_all)]}
         entry["harm"] = _harm_entry(name, harm[name])
-        matrix[name] = _matrix_cell(estimate, harm[name], failed(result.margins[name]),
-                                    _credible_worst(name, result))
+        matrix[name] = _matrix_cell(name, estimate, harm[name], failed(result.margins[name]),
+                                    result)
     p_all, (lo_all, hi_all) = over_takes(
         result.estimates[ANY].probability, result.estimates[ANY].ci95, takes
     )
@@ -84,6 +86,7 @@ def summary(result: RiskResult) -> dict[str, Any]:
             "hazards": matrix,
         },
         **({"driver_view": view} if view is not None else {}),
+        "completion": result.completion.to_dict() if result.completion else None,
         "warnings": list(result.warnings),
         "parameters": {
             "nominal": {key: value for key, value in sorted(resolved.nominal.items())},
@@ -124,60 +127,70 @@ def _harm_entry(name: str, harm: dict[str, np.ndarray]) -> dict[str, Any]:
     return entry
 
 
-def _credible_worst(name: str, result: RiskResult) -> dict[str, float] | None:
-    """For a hazard that never happened: the harm if it had, at the car's speed when it came
-    closest (95th percentile over the samples) — so a person who was never struck is still
-    rated by how fast the car passed them; a drop nobody went over, by its height."""
+#: Hazards whose harm is rated under the hazards they lead to (no harm of their own).
+HARM_ELSEWHERE = {
+    "loss_of_control": "its harm is rated under the collision, departure or rollover it "
+                       "leads to",
+    "person_not_seen_in_time": "a warning: its harm is rated under person_struck",
+}
+
+
+def _if_it_happened(name: str, result: RiskResult) -> tuple[dict[str, float], str] | None:
+    """For a hazard that never happened: the harm if it had, and on what basis — a person
+    never struck at the car's speed when it came closest to them, a wall never touched
+    head-on at the car's top speed, a drop nobody went over from its height, a rollover at
+    the field rate per rollover (95th percentiles over the takes)."""
     from stuntsim import severity
 
     if name == "departure" and result.street.drops:
         height = max(drop.height for drop in result.street.drops)
-        return {"fatality": float(severity.fall_fatality(height)),
-                "basis": f"if it happened: a fall from the {height:.0f} m drop (nominal)"}
-    if name != "person_struck":
-        return None
-    speeds = result.details["person_closest_speed"]
-    speeds = speeds[np.isfinite(speeds)]
-    if speeds.size == 0:
-        return None
-    from stuntsim import severity
+        return ({"fatality": float(severity.fall_fatality(height))},
+                f"if it happened: a fall from the {height:.0f} m drop (nominal)")
+    if name in ("rollover", "tripped_rollover"):
+        return ({"serious_injury": float(severity.rollover_serious_injury())},
+                "if it happened: the field rate per rollover")
+    if name == "person_struck":
+        speeds = result.details["person_closest_speed"]
+        speeds = speeds[np.isfinite(speeds)]
+        if speeds.size == 0:
+            return None
+        speed = float(np.quantile(speeds, 0.95))
+        return ({"fatality": float(severity.pedestrian_fatality_rosen_sander(speed)),
+                 "serious_injury": float(severity.pedestrian_tefft(speed)["serious"])},
+                f"if it happened at the car's speed when closest (95th percentile, "
+                f"{speed / KMH:.0f} km/h)")
+    if name == "collision":
+        speed = float(np.quantile(result.details["max_speed"], 0.95))
+        delta_v = severity.delta_v_rigid_barrier(speed)
+        return ({"fatality": float(severity.occupant_fatality_frontal(delta_v)),
+                 "serious_injury": float(severity.occupant_mais3_frontal(delta_v))},
+                f"if it happened head-on at the car's top speed (95th percentile, "
+                f"{speed / KMH:.0f} km/h)")
+    return None
 
-    speed = float(np.quantile(speeds, 0.95))
-    return {"fatality": float(severity.pedestrian_fatality_rosen_sander(speed)),
-            "serious_injury": float(severity.pedestrian_tefft(speed)["serious"]),
-            "basis": f"if it happened at the car's speed when closest (95th percentile, "
-                     f"{speed * 3.6:.0f} km/h)"}
 
-
-def _matrix_cell(estimate, harm: dict[str, np.ndarray], happened: np.ndarray,
-                 if_it_happened: dict[str, float] | None = None) -> dict:
-    """Likelihood × severity cell of one hazard (severity from harm given the hazard)."""
-    likelihood = int(DEFAULT_MATRIX.likelihood(estimate.ci95[1]))
-    cell: dict[str, Any] = {"likelihood": likelihood,
-                            "likelihood_basis": "upper 95 % bound per take"}
-    conditional = {}
-    for outcome in ("fatality", "serious_injury"):
-        values = harm[outcome]
-        if np.isnan(values).all():
-            continue
-        conditional[outcome] = float(values[happened].mean()) if happened.any() else 0.0
-    if not conditional:
-        cell.update({"severity": None, "score": None, "band": "not rated (no harm relation)"})
-        return cell
-    if not happened.any():
-        if if_it_happened is None:
-            cell.update({"severity": None, "score": None,
-                         "band": "not rated (the hazard never happened in this run)"})
-            return cell
-        conditional = {key: if_it_happened[key] for key in ("fatality", "serious_injury")
-                       if key in if_it_happened}
-        cell["severity_basis"] = if_it_happened["basis"]
-    severity = int(DEFAULT_MATRIX.severity(p_fatal=conditional.get("fatality", 0.0),
-                                           p_major=conditional.get("serious_injury", 0.0)))
-    score, band = DEFAULT_MATRIX.rating(np.int64(likelihood), np.int64(severity))
-    cell.update({"severity": severity, "score": int(score), "band": str(band),
-                 "given_hazard": conditional})
-    return cell
+def _matrix_cell(name: str, estimate, harm: dict[str, np.ndarray], happened: np.ndarray,
+                 result: RiskResult) -> dict:
+    """Likelihood × severity cell of one car hazard (severity from harm given the hazard)."""
+    relations = CAR_HARM_RELATIONS[name]
+    if name in HARM_ELSEWHERE:
+        return matrix_cell(estimate, None, not_rated=HARM_ELSEWHERE[name])
+    note = None
+    if happened.any():
+        given = {outcome: float(harm[outcome][happened].mean())
+                 for outcome in ("fatality", "serious_injury") if relations[outcome]}
+        note = f"mean over the {int(happened.sum())} takes in which it happened"
+    else:
+        known = _if_it_happened(name, result)
+        if known is None:
+            return matrix_cell(estimate, None,
+                               not_rated="the hazard never happened and has no "
+                                         "'if it happened' basis in this scene")
+        given, note = known
+    given = {outcome: given.get(outcome) if relations[outcome] else None
+             for outcome in ("fatality", "serious_injury")}
+    return matrix_cell(estimate, given, sources=relations, severity_note=note,
+                       lower_bound=("serious_injury",) if name == "person_struck" else ())
 
 
 def _hazard_details(result: RiskResult, name: str) -> dict[str, Any]:
@@ -268,30 +281,27 @@ def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
     """A plain-text summary table for the terminal."""
     info = summary(result) if info is None else info
     w = max(18, *(len(name) for name in info["hazards"]))  # hazard column
-    rule = "-" * (w + 66)
+    rule = "-" * (w + 72)
+    completion = info.get("completion")
     lines = [
         f"{info['scenario']}",
-        f"{result.samples} samples, seed {result.seed}, method {result.method}",
+        f"{result.samples} takes, seed {result.seed}, method {result.method}"
+        + (f"; {completion['completed']} of {completion['n']} got through the stunt "
+           f"({completion['share']:.1%})" if completion else ""),
+    ]
+    lines += [f"WARNING: {note}" for note in info["warnings"]]
+    lines += [
         "",
-        f"{'hazard':<{w}} {'probability':>11}  {'95 % interval':<21} {'failures/n':>14}  "
+        f"{'hazard':<{w}} {'probability':>11}  {'95 % interval':<22} {'failures/n':>15}  "
         f"{'worst margin':>14}",
         rule,
     ]
     for name, entry in info["hazards"].items():
         worst = entry["worst_margin"]
         worst_text = "n/a" if worst is None else f"{worst:.3g} {entry['margin_unit']}"
-        lo, hi = entry["ci95"]
-        lines.append(
-            f"{name:<{w}} {entry['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]"
-            f"{'':<3} {entry['failures']:>6}/{result.samples:<7}  {worst_text:>14}"
-        )
-    anyh = info["any_hazard"]
-    lo, hi = anyh["ci95"]
+        lines.append(_probability_row(name, entry, w, worst_text))
     lines.append(rule)
-    lines.append(
-        f"{'any hazard':<{w}} {anyh['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]"
-        f"{'':<3} {anyh['failures']:>6}/{result.samples:<7}"
-    )
+    lines.append(_probability_row("any hazard", info["any_hazard"], w, ""))
     for name, entry in info["hazards"].items():
         counts = (entry.get("objects_hit") or entry.get("people_struck")
                   or entry.get("edges_crossed"))
@@ -319,26 +329,48 @@ def format_table(result: RiskResult, info: dict[str, Any] | None = None) -> str:
                 f"{entry['speed_when_seen_kmh'].get('median', float('nan')):.0f} km/h"
             )
     lines.append("")
-    lines.append(f"{'hazard':<{w}} {'risk matrix (L × S)':<24} {'fatality / take':>16}  "
-                 f"{'serious injury / take':>22}")
+    lines += format_matrix(info)
+    return "\n".join(lines)
+
+
+def _probability_row(name: str, entry: dict[str, Any], w: int, worst_text: str) -> str:
+    """One row of the hazard table: probability, interval, failures/n, worst margin."""
+    lo, hi = entry["ci95"]
+    return (f"{name:<{w}} {fmt.probability(entry['probability']):>11}  "
+            f"{fmt.interval(lo, hi):<22} {entry['failures']:>7}/{entry['n']:<7}  "
+            f"{worst_text:>14}").rstrip()
+
+
+def format_matrix(info: dict[str, Any]) -> list[str]:
+    """The risk-matrix rows with the basis of each cell, and the harm per take (any kind)."""
+    w = max(18, *(len(name) for name in info["hazards"]))
+    lines = [f"{'hazard':<{w}} {'risk matrix: likelihood × severity':<44} "
+             f"{'fatality / take':>16}  {'serious injury / take':>22}"]
     for name, entry in info["hazards"].items():
         cell = info["risk_matrix"]["hazards"][name]
-        rating = (f"{cell['likelihood']} × {cell['severity']} = {cell['score']} "
-                  f"{cell['band']}" if cell["score"] is not None else "not rated")
+        rating, *basis = describe_cell(cell)
         harm = entry["harm"]
         texts = []
         for outcome in ("fatality", "serious_injury"):
-            value = harm[outcome]["expected_per_take"]
-            texts.append("no relation" if value is None else f"{value:.2g}")
-        lines.append(f"{name:<{w}} {rating:<24} {texts[0]:>16}  {texts[1]:>22}")
+            value = harm.get(outcome, {}).get("expected_per_take")
+            texts.append("no relation" if value is None else fmt.probability(value))
+        head, *rest = _wrap(rating, 44)
+        lines.append(f"{name:<{w}} {head:<44} {texts[0]:>16}  {texts[1]:>22}")
+        lines += [f"{'':<{w}} {part}" for part in rest]
+        for text in basis:
+            lines += [f"{'':<{w}}   {part}" for part in _wrap(text, 90)]
     takes = info["any_hazard"]["over_takes"]
     if takes["takes"] > 1:
         lo, hi = takes["ci95"]
         lines.append(f"over {takes['takes']} takes: P(any hazard) = "
-                     f"{takes['probability']:.3g} [{lo:.3g}, {hi:.3g}]")
-    for note in result.warnings:
-        lines.append(f"warning: {note}")
-    return "\n".join(lines)
+                     f"{fmt.probability(takes['probability'])} {fmt.interval(lo, hi)}")
+    return lines
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [""]
 
 
 def failures_csv(result: RiskResult) -> str:

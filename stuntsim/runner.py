@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from stuntsim.car.model import CarModel, ChunkOutcome
+from stuntsim.completion import Completion, check_completion
+from stuntsim.errors import StuntWarning
 from stuntsim.geometry import StreetGeometry
 from stuntsim.hazards import Hazard
 from stuntsim.parallel import Executor, make_executor
@@ -30,14 +32,10 @@ DETAIL_FIELDS = (
     "collision_angle", "person_index", "person_time", "person_speed", "person_closest_speed",
     "kerb_slide_speed", "departure_drop", "departure_time", "departure_speed",
     "departure_height", "barrier_breached", "barrier_impact_energy",
-    "max_speed", "max_lateral_acceleration", "completed",
+    "max_speed", "max_lateral_acceleration", "completed", "ending", "progress",
     "walker_index", "walker_step_out_time", "walker_seen_time", "walker_detect_time",
     "walker_sight_distance", "walker_sight_speed", "walker_stop_time", "walker_struck_front",
 )
-
-
-class StuntWarning(UserWarning):
-    """A plan that is physically doubtful but not invalid (e.g. beyond the top speed)."""
 
 
 @dataclass
@@ -62,6 +60,7 @@ class RiskResult:
     trajectories: dict[str, np.ndarray] = field(default_factory=dict)
     trajectory_samples: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     warnings: list[str] = field(default_factory=list)
+    completion: Completion | None = None
 
     @property
     def name(self) -> str:
@@ -179,8 +178,15 @@ def run(
     if bar is not None:
         bar.close()
 
+    completion = check_completion(details["ending"], setting="simulation.duration",
+                                  advice=model.completion_advice(
+                                      details["progress"][~details["completed"]]),
+                                  source=scenario.source)
+    if completion.warning:
+        warnings.warn(completion.warning, StuntWarning, stacklevel=2)
+        notes.append(completion.warning)
     margins = accumulator.margins()
-    estimates = accumulator.estimates()
+    estimates = accumulator.estimates(unfinished=~details["completed"])
     result = RiskResult(
         resolved=scenario,
         samples=samples,
@@ -195,6 +201,7 @@ def run(
         path=model.path,
         planned_speed=model.planned_speed(),
         warnings=notes,
+        completion=completion,
     )
     _keep_trajectories(result, model, keep)
     return result

@@ -8,13 +8,15 @@ samples.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.stats
 
 from stuntsim.car.model import CarModel
-from stuntsim.errors import NumericalError
+from stuntsim.completion import Completion, check_completion
+from stuntsim.errors import NumericalError, StuntWarning
 from stuntsim.risk.qmc import qmc_probability
 from stuntsim.risk.sensitivity import SobolResult, rank_correlation_screen, sobol_indices
 from stuntsim.risk.subset import subset_simulation
@@ -25,26 +27,50 @@ __all__ = ["SensitivityResult", "margin_function", "rare_event", "sensitivity"]
 BATCH = 8192  # samples per model call (the model's fast regime)
 
 
-def margin_function(resolved: ResolvedScenario, hazard: str):
+def margin_function(resolved: ResolvedScenario, hazard: str) -> MarginFunction:
     """``f(values (m, d)) -> margins (m,)`` of one hazard, in SI, columns in the order of
-    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples."""
+    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples.
+    ``f.completion()`` says whether the evaluated takes got through the stunt."""
     model = CarModel(resolved)
     if hazard not in model.hazards:
         raise ValueError(f"unknown hazard {hazard!r}: one of {list(model.hazards)}")
-    names = resolved.uncertain_names
+    return MarginFunction(model, hazard, resolved.uncertain_names)
 
-    def evaluate(values: np.ndarray) -> np.ndarray:
+
+class MarginFunction:
+    """One hazard's margin as a function of the uncertain inputs' values, keeping count of
+    the takes that did not get through the stunt (:mod:`stuntsim.completion`)."""
+
+    def __init__(self, model: CarModel, hazard: str, names: list[str]):
+        self.model = model
+        self.hazard = hazard
+        self.names = names
+        self._endings: list[np.ndarray] = []
+        self._progress: list[np.ndarray] = []
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.atleast_2d(np.asarray(values, dtype=float))
         out = np.empty(values.shape[0])
         for start in range(0, values.shape[0], BATCH):
             part = values[start:start + BATCH]
-            draws = {name: part[:, j] for j, name in enumerate(names)}
-            out[start:start + part.shape[0]] = model.simulate(
-                draws, part.shape[0], first_sample=start
-            ).margins[hazard]
+            draws = {name: part[:, j] for j, name in enumerate(self.names)}
+            outcome = self.model.simulate(draws, part.shape[0], first_sample=start)
+            out[start:start + part.shape[0]] = outcome.margins[self.hazard]
+            self._endings.append(outcome.ending)
+            self._progress.append(outcome.progress[~outcome.completed])
         return out
 
-    return evaluate
+    def completion(self) -> Completion:
+        """How the evaluated takes ended; warns (:class:`~stuntsim.errors.StuntWarning`)
+        below :data:`~stuntsim.completion.COMPLETION_THRESHOLD` and raises
+        :class:`~stuntsim.errors.IncompleteRunError` when none got through."""
+        completion = check_completion(
+            np.concatenate(self._endings), setting="simulation.duration",
+            advice=self.model.completion_advice(np.concatenate(self._progress)),
+            source=self.model.resolved.source)
+        if completion.warning:
+            warnings.warn(completion.warning, StuntWarning, stacklevel=2)
+        return completion
 
 
 @dataclass(frozen=True)
@@ -59,6 +85,7 @@ class SensitivityResult:
     seed: int
     #: "none": indices of the margin itself; "rank": of its ranks (some margins infinite)
     transform: str = "none"
+    warnings: tuple[str, ...] = ()
 
     def ranking(self) -> list[str]:
         """Inputs from the most to the least influential (total-order index)."""
@@ -72,6 +99,7 @@ class SensitivityResult:
             "evaluations": sobol.evaluations,
             "seed": self.seed,
             "transform": self.transform,
+            "warnings": list(self.warnings),
             "inputs": {
                 name: {
                     "first_order": float(sobol.first_order[i]),
@@ -135,13 +163,15 @@ def sensitivity(
     dists = [resolved.distributions[name] for name in names]
     result = sobol_indices(model, dists, n=n, rng=np.random.default_rng(seed),
                            bootstrap=bootstrap)
+    completion = evaluate.completion()
     screen = rank_correlation_screen(
         {name: recorded["values"][:, j] for j, name in enumerate(names)},
         recorded["margins"],
     )
     unit = CarModel(resolved).hazards[hazard].unit
     return SensitivityResult(hazard=hazard, unit=unit, names=list(names), sobol=result,
-                             screen=screen, seed=seed, transform=transform["name"])
+                             screen=screen, seed=seed, transform=transform["name"],
+                             warnings=(completion.warning,) if completion.warning else ())
 
 
 def rare_event(
@@ -169,15 +199,19 @@ def rare_event(
             )
             return evaluate(values)
 
-        return subset_simulation(limit_state, len(names), n_per_level=n_per_level, p0=p0,
-                                 rng=rng)
+        result = subset_simulation(limit_state, len(names), n_per_level=n_per_level, p0=p0,
+                                   rng=rng)
+        evaluate.completion()  # warns, or raises when no take got through the stunt
+        return result
     if method == "qmc":
         def limit_state_u(u: np.ndarray) -> np.ndarray:
             values = np.column_stack([dist.ppf(u[:, j]) for j, dist in enumerate(dists)])
             return evaluate(values)
 
-        return qmc_probability(limit_state_u, len(names), n_qmc,
-                               randomisations=randomisations, rng=rng)
+        result = qmc_probability(limit_state_u, len(names), n_qmc,
+                                 randomisations=randomisations, rng=rng)
+        evaluate.completion()
+        return result
     raise ValueError(f"unknown method {method!r}: 'subset' or 'qmc'")
 
 

@@ -257,7 +257,6 @@ def test_without_any_rig_the_rigs_share_is_exactly_zero():
     data["uncertain"] = {k: v for k, v in data["uncertain"].items()
                          if not k.startswith("rig.")}
     data["variants"] = {}
-    data["simulation"]["duration"] = "8 s"
     comparison = rig_share(_resolved(data), samples=48, seed=3, executor="serial")
     for hazard, difference in comparison.differences[0].items():
         assert difference.difference == 0.0, hazard

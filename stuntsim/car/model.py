@@ -238,7 +238,9 @@ class ChunkOutcome:
     barrier_impact_energy: np.ndarray  # [J] ISe of the first barrier impact, NaN: none
     max_speed: np.ndarray
     max_lateral_acceleration: np.ndarray
-    completed: np.ndarray  # bool: reached the end of the line
+    completed: np.ndarray  # bool: the take got through the stunt (ending > 0)
+    ending: np.ndarray  # stuntsim.completion.ENDINGS code: 0 still under way at the end
+    progress: np.ndarray  # [m] furthest point along the rehearsed line (the CG's arc length)
     # People stepping out (the one with the smallest sight margin; NaN / −1: none)
     walker_index: np.ndarray  # index into StreetGeometry.walkers
     walker_step_out_time: np.ndarray  # [s] when they stepped out
@@ -320,6 +322,23 @@ class CarModel:
         """The nominal speed plan at the reference path's samples [m/s] (for plots)."""
         plan = self.speed_plan(Parameters(self.resolved.nominal, {}, 1))
         return np.asarray(plan.speed_and_acceleration(self.path.s)[0], dtype=float)
+
+    def planned_duration(self) -> float:
+        """How long the nominal plan takes to drive the whole line [s]: ∫ ds / v_plan(s)
+        (trapezoidal, speeds floored at 0.5 m/s: a plan that stops never ends)."""
+        inverse = 1.0 / np.maximum(self.planned_speed(), 0.5)
+        return float(np.sum(0.5 * (inverse[1:] + inverse[:-1]) * np.diff(self.path.s)))
+
+    def completion_advice(self, progress: np.ndarray) -> str:
+        """What to change when takes run out of simulated time (for the warning/error);
+        ``progress``: how far along the line the unfinished takes got [m]."""
+        reached = (f"{float(np.min(progress)):.0f}–{float(np.max(progress)):.0f} m"
+                   if progress.size else "the end")
+        return (f"the unfinished takes got {reached} along the "
+                f"{self.path.length:.0f} m line in simulation.duration = "
+                f"{self.scenario.simulation.duration:g} s; the plan needs about "
+                f"{self.planned_duration():.1f} s at its planned speeds: lengthen "
+                f"simulation.duration")
 
     # ---------------------------------------------------------------- simulation
     def simulate(
@@ -459,7 +478,8 @@ class CarModel:
         person_speed = np.full(n, np.nan)
         person_closest_speed = np.full(n, np.nan)
         active = np.ones(n, dtype=bool)
-        completed = np.zeros(n, dtype=bool)
+        ending = np.zeros(n, dtype=np.int8)  # stuntsim.completion.ENDINGS
+        progress = np.zeros(n)
         recorded: dict[str, list[np.ndarray]] = {} if record else None
         watch = _Lookout(self, street, p, car, n) if street.walkers else None
 
@@ -684,11 +704,16 @@ class CarModel:
                     recorded.setdefault(key, []).append(np.array(value, dtype=float))
 
             s_now = s_rear + b
-            finished = active & (s_now >= path.length)
-            completed |= finished
-            if watch is not None:  # a car that braked for a person and stands still
-                finished = finished | watch.stopped(active, speed, t_now)
-            active &= ~(hit | struck | over | finished)
+            progress = np.where(active, np.maximum(progress, s_now), progress)
+            ended = active & (hit | struck | over)
+            finished = active & (s_now >= path.length) & ~ended
+            # a car that braked for a person and stands still has ended its take
+            stopped = (watch.stopped(active, speed, t_now) & ~ended & ~finished
+                       if watch is not None else False)
+            ending[ended] = 2
+            ending[finished] = 1
+            ending[stopped] = 3
+            active &= ~(ended | finished | stopped)
             if not active.any():
                 break
 
@@ -726,7 +751,9 @@ class CarModel:
             barrier_impact_energy=barrier_energy,
             max_speed=max_speed,
             max_lateral_acceleration=max_ay,
-            completed=completed,
+            completed=ending > 0,
+            ending=ending,
+            progress=progress,
             **(watch.details() if watch is not None else _Lookout.no_details(n)),
             trajectories=(
                 {key: np.stack(values, axis=1) for key, values in recorded.items()}

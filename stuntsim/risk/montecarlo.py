@@ -57,6 +57,10 @@ class ProbabilityEstimate:
     """A failure probability estimated from ``failures`` out of ``n`` samples.
 
     ``cov`` is the coefficient of variation √((1 − p̂)/(n p̂)); infinite when p̂ = 0.
+    ``undetermined`` samples had not failed but did not finish either (a take still under
+    way when the simulated time ran out): ``probability`` counts them as passes, so it is
+    a lower estimate, and the upper bound of ``ci95`` counts them as failures
+    (:mod:`stuntsim.completion`).
     """
 
     probability: float
@@ -65,6 +69,7 @@ class ProbabilityEstimate:
     n: int
     method: str  # "wilson" or "clopper-pearson"
     cov: float
+    undetermined: int = 0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict (an infinite ``cov`` becomes None)."""
@@ -75,6 +80,7 @@ class ProbabilityEstimate:
             "n": self.n,
             "method": self.method,
             "cov": self.cov if math.isfinite(self.cov) else None,
+            "undetermined": self.undetermined,
         }
 
 
@@ -257,11 +263,27 @@ class MarginAccumulator:
         out[ANY] = any_margin
         return out
 
-    def estimates(self) -> dict[str, ProbabilityEstimate]:
-        """A :class:`ProbabilityEstimate` per hazard, and for ``"any"`` hazard."""
+    def estimates(self, unfinished: np.typing.ArrayLike | None = None
+                  ) -> dict[str, ProbabilityEstimate]:
+        """A :class:`ProbabilityEstimate` per hazard, and for ``"any"`` hazard.
+
+        ``unfinished`` (n,) bool marks samples whose outcome is unknown past some point
+        (:mod:`stuntsim.completion`); those that had not failed a hazard are its
+        ``undetermined`` samples: passes in the point estimate, failures in the upper bound.
+        """
         self._require_complete()
-        out = {name: estimate_probability(values) for name, values in self._margins.items()}
-        out[ANY] = estimate_probability(self._any_margin())
+        margins = {**self._margins, ANY: self._any_margin()}
+        if unfinished is None:
+            return {name: estimate_probability(values) for name, values in margins.items()}
+        unfinished = np.asarray(unfinished, dtype=bool)
+        if unfinished.shape != (self.n_samples,):
+            raise ValueError(f"unfinished: expected shape ({self.n_samples},), "
+                             f"got {unfinished.shape}")
+        out = {}
+        for name, values in margins.items():
+            happened = failed(values)
+            out[name] = _estimate(int(np.count_nonzero(happened)), values.size,
+                                  int(np.count_nonzero(unfinished & ~happened)))
         return out
 
     def _any_margin(self) -> np.ndarray:
@@ -278,8 +300,10 @@ class MarginAccumulator:
 # --- helpers -----------------------------------------------------------------------
 
 
-def _estimate(failures: int, n: int) -> ProbabilityEstimate:
+def _estimate(failures: int, n: int, undetermined: int = 0) -> ProbabilityEstimate:
     lo, hi, exact = binomial_intervals(failures, n)
+    if undetermined:  # the upper bound as if every undetermined sample had failed
+        hi = binomial_intervals(failures + undetermined, n)[1]
     p = failures / n
     cov = math.sqrt((1.0 - p) / (n * p)) if p > 0 else math.inf
     return ProbabilityEstimate(
@@ -289,6 +313,7 @@ def _estimate(failures: int, n: int) -> ProbabilityEstimate:
         n=n,
         method="clopper-pearson" if bool(exact) else "wilson",
         cov=cov,
+        undetermined=undetermined,
     )
 
 

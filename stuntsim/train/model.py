@@ -161,7 +161,12 @@ class TrainOutcome:
                         ``first_segment`` (index; −1: never) of the first negative margin
     structure_margins : (n, P, S)   smallest clearance margin under each overhead structure
                         [m] (inf: never under it)
-    max_speed, completed : (n,)     fastest speed [m/s]; reached the end of the track
+    max_speed : (n,)                fastest speed [m/s]
+    completed, ending, progress : (n,)
+                                    the run got through the stunt (``ending`` > 0: the end
+                                    of the track, or at rest as planned); the
+                                    :data:`stuntsim.completion.ENDINGS` code; the
+                                    furthest chainage reached [m]
     trajectories : dict or None     per-step arrays of the recorded samples
     """
 
@@ -171,6 +176,8 @@ class TrainOutcome:
     structure_margins: np.ndarray
     max_speed: np.ndarray
     completed: np.ndarray
+    ending: np.ndarray
+    progress: np.ndarray
     trajectories: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -181,6 +188,7 @@ class TrainOutcome:
     def arrays(self) -> dict[str, np.ndarray]:
         """Every per-sample array under a flat key (leading axis = sample), for merging."""
         out = {"max_speed": self.max_speed, "completed": self.completed,
+               "ending": self.ending, "progress": self.progress,
                "structure_margins": self.structure_margins}
         for name in self.hazards:
             out[f"{name}/margin"] = self.performer_margins[name]
@@ -386,7 +394,8 @@ class TrainModel:
         structure_margins = np.full((n, n_perf, len(self.overhead)), inf)
         max_speed = np.zeros(n)
         alive = np.ones(n, dtype=bool)
-        completed = np.zeros(n, dtype=bool)
+        ending = np.zeros(n, dtype=np.int8)  # stuntsim.completion.ENDINGS
+        progress = np.zeros(n)
         s_previous = np.minimum(s, self.length)
         recorded: dict[str, list[np.ndarray]] | None = {} if record else None
 
@@ -498,10 +507,15 @@ class TrainModel:
                     recorded.setdefault(key, []).append(np.stack(values, axis=1))
             max_speed = np.where(alive, np.maximum(max_speed, v), max_speed)
 
-            # stop at the end of the track (this step, clipped to the end, was counted)
+            # stop at the end of the track (this step, clipped to the end, was counted), or
+            # where the plan brings the train to rest (a speed event to 0)
+            progress = np.where(alive, np.maximum(progress, np.minimum(s, self.length)),
+                                progress)
             finished = alive & (s >= self.length)
-            completed |= finished
-            alive &= ~finished
+            at_rest = alive & ~finished & (v <= 0.0) & (a == 0.0) & (target <= 0.0)
+            ending[finished] = 1
+            ending[at_rest] = 3
+            alive &= ~(finished | at_rest)
             if not alive.any() or step == n_steps:
                 break
             # 8. the train moves on
@@ -525,7 +539,9 @@ class TrainModel:
             performer_details=details,
             structure_margins=structure_margins,
             max_speed=max_speed,
-            completed=completed,
+            completed=ending > 0,
+            ending=ending,
+            progress=progress,
             trajectories=trajectories,
         )
 

@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from stuntsim import __version__
-from stuntsim.report import write_atomic
+from stuntsim import formatting as fmt
+from stuntsim.constants import KMH
+from stuntsim.report import format_matrix, write_atomic
 from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
-from stuntsim.severity import DEFAULT_MATRIX, over_takes
+from stuntsim.severity import matrix_cell, over_takes
 from stuntsim.train.harm import (
     TRAIN_HARM_RELATIONS,
     fall_from_train_fatality,
@@ -84,6 +86,7 @@ def summary(result: TrainResult) -> dict[str, Any]:
                      "1–4, medium 5–9, high 10–15, very high 16–25 (stuntsim convention)",
             "hazards": matrix,
         },
+        "completion": result.completion.to_dict() if result.completion else None,
         "warnings": list(result.warnings),
         "parameters": {
             "nominal": {key: value for key, value in sorted(resolved.nominal.items())},
@@ -196,31 +199,26 @@ def _harm_entry(name: str, harm: dict[str, np.ndarray]) -> dict[str, Any]:
 
 
 def _matrix_cell(result: TrainResult, name: str, happened: np.ndarray) -> dict[str, Any]:
-    """Likelihood × severity of one hazard; severity from P(death) given the hazard."""
+    """Likelihood × severity of one hazard; severity from P(death) given the hazard (the
+    train's relations give no serious-injury figure: :func:`stuntsim.severity.rate_severity`
+    then rates the level below death as not excluded)."""
     estimate = result.estimates[name]
-    likelihood = int(DEFAULT_MATRIX.likelihood(estimate.ci95[1]))
-    cell: dict[str, Any] = {"likelihood": likelihood,
-                            "likelihood_basis": "upper 95 % bound per take"}
+    source = {"fatality": TRAIN_HARM_RELATIONS[name]["fatality"]}
     fatal = result.harm[name]["fatality"]
     if happened.any():
-        p_fatal = float(fatal[happened].mean())
-    elif name in ("struck_by_structure", "tether_overload"):
+        given = {"fatality": float(fatal[happened].mean()), "serious_injury": None}
+        note = f"mean over the {int(happened.sum())} runs in which it happened"
+    else:
         # never happened: rate it as if it had, at the 95th percentile of the run's top speed
         speed = float(np.quantile(result.max_speed, 0.95))
         roof = result.resolved.nominal["train.roof_height"]
         p_fatal = float(structure_strike_fatality(speed) if name == "struck_by_structure"
                         else fall_from_train_fatality(speed, roof))
-        cell["severity_basis"] = (f"if it happened at the run's top speed (95th percentile, "
-                                  f"{speed * 3.6:.0f} km/h)")
-    else:
-        cell.update({"severity": None, "score": None,
-                     "band": "not rated (the hazard never happened in this run)"})
-        return cell
-    severity = int(DEFAULT_MATRIX.severity(p_fatal=p_fatal))
-    score, band = DEFAULT_MATRIX.rating(np.int64(likelihood), np.int64(severity))
-    cell.update({"severity": severity, "score": int(score), "band": str(band),
-                 "given_hazard": {"fatality": p_fatal}})
-    return cell
+        given = {"fatality": p_fatal, "serious_injury": None}
+        note = (f"if it happened at the run's top speed (95th percentile, "
+                f"{speed / KMH:.0f} km/h)" + ("" if name == "struck_by_structure" else
+                                              ", off the roof"))
+    return matrix_cell(estimate, given, sources=source, severity_note=note)
 
 
 def _spread(values: np.ndarray) -> dict[str, float]:
@@ -261,13 +259,19 @@ def _clean(value):
 def format_table(result: TrainResult, info: dict[str, Any] | None = None) -> str:
     """A plain-text summary for the terminal (``info``: a :func:`summary` already built)."""
     info = summary(result) if info is None else info
-    width = 88
+    width = 94
+    completion = info.get("completion")
     lines = [
         info["scenario"],
-        f"{result.samples} samples, seed {result.seed}, method {result.method}, "
-        f"{result.runtime:.1f} s",
+        f"{result.samples} runs, seed {result.seed}, method {result.method}, "
+        f"{result.runtime:.1f} s"
+        + (f"; {completion['completed']} of {completion['n']} got through the stunt "
+           f"({completion['share']:.1%})" if completion else ""),
+    ]
+    lines += [f"WARNING: {note}" for note in info["warnings"]]
+    lines += [
         "",
-        f"{'hazard':<22} {'probability':>11}  {'95 % interval':<19} {'failures/n':>14}  "
+        f"{'hazard':<22} {'probability':>11}  {'95 % interval':<22} {'failures/n':>15}  "
         f"{'worst margin':>14}",
         "-" * width,
     ]
@@ -276,10 +280,7 @@ def format_table(result: TrainResult, info: dict[str, Any] | None = None) -> str
         for performer, sub in entry["performers"].items():
             lines.append(_row(f"  {performer}", sub, result.samples, entry["margin_unit"]))
     anyh = info["any_hazard"]
-    lo, hi = anyh["ci95"]
-    lines += ["-" * width,
-              f"{'any hazard':<22} {anyh['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]  "
-              f"{anyh['failures']:>6}/{result.samples:<7}"]
+    lines += ["-" * width, _row("any hazard", anyh, result.samples).rstrip()]
     struck = info["hazards"].get("struck_by_structure", {}).get("structures", {})
     for structure, by_performer in struck.items():
         hits = [f"{p}: {e['failures']}" for p, e in by_performer.items() if e["failures"]]
@@ -291,40 +292,23 @@ def format_table(result: TrainResult, info: dict[str, Any] | None = None) -> str
         for row in sorted(where, key=lambda r: -r["first_failures"]):
             lo, hi = row["ci95"]
             what = ", ".join(f"{k} {v}" for k, v in row["by_hazard"].items())
-            lines.append(f"  {row['segment']:<20} {row['probability']:>8.4f} "
-                         f"[{lo:.4f}, {hi:.4f}]  ({what})")
-    lines += ["", f"{'hazard':<22} {'risk matrix (L × S)':<26} {'fatality / take':>16}  "
-                  f"{'95 % interval':<22}"]
-    for name, entry in info["hazards"].items():
-        cell = info["risk_matrix"]["hazards"][name]
-        rating = (f"{cell['likelihood']} × {cell['severity']} = {cell['score']} {cell['band']}"
-                  if cell["score"] is not None else "not rated")
-        fatal = entry["harm"]["fatality"]
-        if fatal["expected_per_take"] is None:
-            value, interval = "no relation", ""
-        else:
-            value = f"{fatal['expected_per_take']:.2g}"
-            interval = f"[{fatal['ci95'][0]:.2g}, {fatal['ci95'][1]:.2g}]"
-        lines.append(f"{name:<22} {rating:<26} {value:>16}  {interval:<22}")
-    lines.append("serious injury: no published relation for falls from or strikes on a "
-                 "train roof (not estimated)")
-    takes = anyh["over_takes"]
-    if takes["takes"] > 1:
-        lo, hi = takes["ci95"]
-        lines.append(f"over {takes['takes']} takes: P(any hazard) = {takes['probability']:.3g} "
-                     f"[{lo:.3g}, {hi:.3g}]")
-    for note in result.warnings:
-        lines.append(f"warning: {note}")
+            lines.append(f"  {row['segment']:<20} {fmt.probability(row['probability']):>8} "
+                         f"{fmt.interval(lo, hi)}  ({what})")
+    lines += ["", *format_matrix(info),
+              "serious injury: no published relation for falls from or strikes on a "
+              "train roof (not estimated)"]
     return "\n".join(lines)
 
 
 def _row(label: str, entry: dict[str, Any], samples: int, unit: str | None = None) -> str:
     unit = entry.get("margin_unit", unit)
-    worst = entry["worst_margin"]
-    worst_text = "n/a" if worst is None else f"{worst:.3g} {unit}"
+    worst = entry.get("worst_margin")
+    worst_text = "" if "worst_margin" not in entry else (
+        "n/a" if worst is None else f"{worst:.3g} {unit}")
     lo, hi = entry["ci95"]
-    return (f"{label:<22} {entry['probability']:>11.4f}  [{lo:.4f}, {hi:.4f}]  "
-            f"{entry['failures']:>6}/{samples:<7}  {worst_text:>14}")
+    return (f"{label:<22} {fmt.probability(entry['probability']):>11}  "
+            f"{fmt.interval(lo, hi):<22} {entry['failures']:>7}/{samples:<7}  "
+            f"{worst_text:>14}")
 
 
 # --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stuntsim.completion import Completion, check_completion
 from stuntsim.hazards import Hazard
 from stuntsim.parallel import Executor, make_executor
 from stuntsim.risk.montecarlo import (
@@ -97,6 +98,7 @@ class TrainResult:
     regular_samples: int = 0
     warnings: list[str] = field(default_factory=list)
     runtime: float = 0.0
+    completion: Completion | None = None
 
     @property
     def name(self) -> str:
@@ -203,8 +205,16 @@ def run(
     if bar is not None:
         bar.close()
 
+    last_structure = max((st.at + st.length for st in spec.structures), default=0.0)
+    completion = check_completion(
+        merged["ending"], setting="simulation.duration", source=scenario.source,
+        advice=(f"the unfinished runs got at most "
+                f"{float(merged['progress'][~merged['completed']].max(initial=0)):.0f} m along the "
+                f"{model.length:.0f} m track (the last structure ends at "
+                f"{last_structure:.0f} m) in simulation.duration = "
+                f"{spec.simulation.duration:g} s: lengthen simulation.duration"))
     margins = accumulator.margins()
-    estimates = accumulator.estimates()
+    estimates = accumulator.estimates(unfinished=~merged["completed"])
     performer_margins = {name: merged[f"{name}/margin"] for name in hazards}
     performer_estimates = {
         name: [estimate_probability(values[:, j]) for j in range(values.shape[1])]
@@ -244,7 +254,11 @@ def run(
         planned={},
     )
     _planned_and_kept(result, model, keep)
+    result.completion = completion
     result.warnings = _check_plan(model, result.planned)
+    if completion.warning:
+        warnings.warn(completion.warning, StuntWarning, stacklevel=2)
+        result.warnings.append(completion.warning)
     result.runtime = time.perf_counter() - started
     return result
 
