@@ -497,7 +497,7 @@ def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
     plots.plot_hazard_probabilities(figure.add_subplot(), result)
     out["hazards"] = _png(figure)
 
-    figure = Figure(figsize=(9.5, 5.5), layout="constrained")
+    figure = Figure(figsize=(11, 9), layout="constrained")
     plots.plot_risk_matrix(figure.add_subplot(), info if info is not None else summary(result))
     out["risk_matrix"] = _png(figure)
 

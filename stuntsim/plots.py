@@ -90,9 +90,9 @@ def plot_scene(
         sample = shown[row]
         keep = traj["active"][row] > 0
         colour = OUTCOME_STYLE[labels[sample]][0]
-        failed = labels[sample] not in ("safe", "near miss")
+        went_wrong = labels[sample] not in ("safe", "near miss")
         ax.plot(traj["x"][row][keep], traj["y"][row][keep], color=colour,
-                lw=1.4 if failed else 0.8, alpha=0.9 if failed else 0.75, zorder=4)
+                lw=1.4 if went_wrong else 0.8, alpha=0.9 if went_wrong else 0.75, zorder=4)
 
     # the car at its closest approach in the worst sample of the distance hazard that
     # failed most often (collision, or the drop edge)
@@ -549,10 +549,19 @@ def plot_risk_matrix(ax: Axes, info: dict) -> Axes:
     """The 5 × 5 risk matrix of a run's summary (``summary(result)["risk_matrix"]``).
 
     Cells are coloured by band (low / medium / high / very high; the scale is written in
-    ``info["risk_matrix"]["scale"]``); each rated hazard is written in its cell, and the
-    hazards that could not be rated are listed underneath with the reason.
+    ``info["risk_matrix"]["scale"]``); each rated hazard is written in its cell with where
+    its likelihood comes from ("730/8000 observed", "0 in 8000: ≤ 4.6e-04"). A hazard
+    whose point estimate falls in another likelihood band is also drawn, hollow, in that
+    cell. Underneath, each hazard's rating and basis in the same words as the terminal
+    table (:func:`stuntsim.severity.describe_cell`).
     """
-    from stuntsim.severity import _LIKELIHOOD_NAMES, _SEVERITY_NAMES, DEFAULT_MATRIX
+    from stuntsim.formatting import probability
+    from stuntsim.severity import (
+        DEFAULT_MATRIX,
+        describe_cell,
+        likelihood_name,
+        severity_name,
+    )
 
     for lik in range(1, 6):
         for sev in range(1, 6):
@@ -564,29 +573,44 @@ def plot_risk_matrix(ax: Axes, info: dict) -> Axes:
             ax.text(sev + 0.42, lik - 0.42, str(score), ha="right", va="bottom", fontsize=7,
                     color="#495057", zorder=2)
     cells: dict[tuple[int, int], list[str]] = {}
-    unrated = []
+    hollow: dict[tuple[int, int], list[str]] = {}
+    notes = []
     for name, cell in info["risk_matrix"]["hazards"].items():
         label = name.replace("_", " ")
+        rating, *basis = describe_cell(cell)
+        notes.append(f"{label}: {rating}; " + "; ".join(basis))
         if cell["severity"] is None:
-            unrated.append(f"{label}: {cell['band']}")
             continue
-        cells.setdefault((cell["likelihood"], cell["severity"]), []).append(label)
+        hazard = info["hazards"].get(name, {})
+        k, n = hazard.get("failures"), hazard.get("n")
+        source = f"{k}/{n} seen" if k else f"0/{n}, ≤ {probability(cell['upper_95'])}"
+        cells.setdefault((cell["likelihood"], cell["severity"]), []).append(
+            f"{label}\n({source})")
+        if cell["likelihood_at_estimate"] != cell["likelihood"]:
+            hollow.setdefault((cell["likelihood_at_estimate"], cell["severity"]), []).append(
+                f"{label}\n(point estimate)")
     for (lik, sev), names in cells.items():
-        ax.text(sev, lik, "\n".join(names), ha="center", va="center", fontsize=8,
-                fontweight="bold", zorder=3)
-    ax.set_xticks(range(1, 6), [f"{i}\n{n.split(' (')[0]}" for i, n in
-                                enumerate(_SEVERITY_NAMES, start=1)], fontsize=8)
-    ax.set_yticks(range(1, 6), [f"{n} {i}" for i, n in enumerate(_LIKELIHOOD_NAMES, start=1)],
-                  fontsize=8)
+        ax.text(sev, lik, "\n".join(names), ha="center", va="center",
+                fontsize=7 if len(names) < 3 else 5.5, fontweight="bold", zorder=3)
+    for (lik, sev), names in hollow.items():
+        ax.text(sev, lik, "\n".join(names), ha="center", va="center", fontsize=7,
+                color="#495057", fontstyle="italic", zorder=3,
+                bbox={"boxstyle": "round", "facecolor": "none", "edgecolor": "#495057",
+                      "linestyle": "--"})
+    ax.set_xticks(range(1, 6), [f"{i}\n{severity_name(i).split(' (')[0]}"
+                                for i in range(1, 6)], fontsize=8)
+    ax.set_yticks(range(1, 6), [f"{likelihood_name(i)} {i}" for i in range(1, 6)], fontsize=8)
     ax.set(xlim=(0.5, 5.5), ylim=(0.5, 5.5), aspect="equal",
-           xlabel="Severity if it happens (worst outcome with ≥ 1 % probability)",
+           xlabel="Severity if it happens\n(the worst level with ≥ 1 % probability, or "
+                  "that no relation excludes)",
            ylabel="Likelihood per take (upper 95 % bound;\n<1e-4, <1e-3, <1e-2, <0.1, ≥0.1)",
            title=f"Risk matrix: {info['scenario']}")
     handles = [Patch(facecolor=c, label=f"{b} risk") for b, c in BAND_COLOURS.items()]
+    handles.append(Patch(facecolor="none", edgecolor="#495057", linestyle="--",
+                         label="at the point estimate\n(where it differs)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
-    if unrated:
-        ax.text(1.02, 0.0, "not rated:\n" + "\n".join(unrated), transform=ax.transAxes,
-                fontsize=7, va="bottom", ha="left", color="#495057")
+    ax.text(-0.25, -0.2, "\n".join(_wrap(note, 140) for note in notes),
+            transform=ax.transAxes, fontsize=6.5, va="top", ha="left", color="#343a40")
     return ax
 
 

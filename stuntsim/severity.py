@@ -800,6 +800,8 @@ def matrix_cell(estimate, given: dict[str, float | None] | None, *,
         "likelihood_basis": likelihood_basis(k, n, estimate.probability, upper,
                                              getattr(estimate, "undetermined", 0)),
         "likelihood_from": "upper 95 % bound per take",
+        "probability": float(estimate.probability),
+        "upper_95": float(upper),
         "likelihood_at_estimate": at_estimate,
     }
     if at_estimate != at_bound:

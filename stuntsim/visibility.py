@@ -609,6 +609,12 @@ def corner_visibility_distance(eye_offset, person_offset, person_depth, *, perso
     return np.where(behind, distance, np.inf)[()]
 
 
+#: The g of AASHTO's metric stopping-sight-distance formula (its 254 ≈ 2 · 9.81 · 3.6²). It
+#: is part of the standard's closed form, kept as the standard writes it; the models use
+#: stuntsim.constants.GRAVITY.
+AASHTO_G = 9.81
+
+
 def stopping_sight_distance(speed, reaction_time, deceleration, grade=0.0):
     r"""AASHTO stopping sight distance: reaction distance plus braking distance.
 
@@ -638,7 +644,7 @@ def stopping_sight_distance(speed, reaction_time, deceleration, grade=0.0):
     """
     v_kmh = 3.6 * np.asarray(speed, dtype=float)
     t, a, g = (np.asarray(v, dtype=float) for v in (reaction_time, deceleration, grade))
-    braking_ratio = a / 9.81 + g
+    braking_ratio = a / AASHTO_G + g
     can_stop = braking_ratio > 0
     braking = v_kmh**2 / (254.0 * np.where(can_stop, braking_ratio, 1.0))
     return np.where(can_stop, 0.278 * v_kmh * t + braking, np.inf)[()]

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.special as sc
 
+from stuntsim.errors import NumericalError
+
 __all__ = [
     "ANY",
     "MarginAccumulator",
@@ -323,9 +325,11 @@ def _check_margins(margins: np.typing.ArrayLike, label: str) -> np.ndarray:
         raise ValueError(f"{label}: expected a 1-D array of margins, got shape {values.shape}")
     if values.size == 0:
         raise ValueError(f"{label}: no samples")
-    n_nan = int(np.count_nonzero(np.isnan(values)))
-    if n_nan:
-        raise ValueError(f"{label}: {n_nan} of {values.size} margins are NaN")
+    nan = np.flatnonzero(np.isnan(values))
+    if nan.size:  # a model that cannot say is a bug, never a pass
+        raise NumericalError(f"{label}: {nan.size} of {values.size} margins are NaN "
+                             f"(the first in sample {nan[0]} of the array)",
+                             sample=int(nan[0]))
     return values
 
 

@@ -306,8 +306,14 @@ class TrainModel:
 
         ``first_sample`` only names a sample in an error message. With ``record`` the
         per-step values of every sample are returned in ``trajectories`` (use it for a
-        handful of samples only).
+        handful of samples only). A non-finite draw or speed raises
+        :class:`~stuntsim.errors.NumericalError` (numpy's overflow warnings on the way
+        are silenced: the error names the sample).
         """
+        with np.errstate(invalid="ignore", over="ignore"):
+            return self._simulate(draws, n, record=record, first_sample=first_sample)
+
+    def _simulate(self, draws, n, *, record, first_sample) -> TrainOutcome:
         for path, values in draws.items():
             values = np.asarray(values, dtype=float)
             bad = np.flatnonzero(~np.isfinite(values))

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from stuntsim.constants import GRAVITY, KMH
 from stuntsim.risk.montecarlo import ANY, failed
 from stuntsim.train.runner import TrainResult
 from stuntsim.train.scenario import POSTURE_NAMES
@@ -314,7 +315,7 @@ def plot_speed_plan(ax: Axes, result: TrainResult) -> Axes:
         radius, cant = nominal[f"{base}.radius"], nominal[f"{base}.cant"]
         # speeds at which a_u = 0 (equilibrium) and D = 150 mm (a usual cant-deficiency limit)
         for deficiency, style in ((0.0, ":"), (0.150, "-")):
-            v = np.sqrt(9.80665 * radius * (cant + deficiency) / spacing) * 3.6
+            v = np.sqrt(GRAVITY * radius * (cant + deficiency) / spacing) / KMH
             ax.hlines(v, result.segment_starts[index], result.segment_starts[index + 1],
                       color="#e8590c", ls=style, lw=1.5,
                       label=(("equilibrium speed (no lateral)" if deficiency == 0 else

@@ -129,15 +129,15 @@ def _performers(result: TrainResult, name: str) -> dict[str, Any]:
     return out
 
 
-def _worst_facts(result: TrainResult, name: str, failed: np.ndarray) -> dict[str, Any]:
-    """Facts at the worst moment of the failed samples: speed, where, who."""
-    if not failed.any():
+def _worst_facts(result: TrainResult, name: str, happened: np.ndarray) -> dict[str, Any]:
+    """Facts at the worst moment of the happened samples: speed, where, who."""
+    if not happened.any():
         return {}
     facts = result.details[name]
-    who = facts["performer"][failed].astype(int)
+    who = facts["performer"][happened].astype(int)
     return {
-        "speed_kmh": _spread(facts["speed"][failed] * 3.6),
-        "chainage_m": _spread(facts["position"][failed]),
+        "speed_kmh": _spread(facts["speed"][happened] * 3.6),
+        "chainage_m": _spread(facts["position"][happened]),
         "performer": {result.performer_names[k]: int(np.count_nonzero(who == k))
                       for k in np.unique(who)},
     }
