@@ -367,12 +367,13 @@ def plot_hazard_probabilities(ax: Axes, result: RiskResult) -> Axes:
     seen = p > 0
     shown = np.maximum(p, floor)
     ax.errorbar(shown[seen], y[seen],
-                xerr=[shown[seen] - np.maximum(lo[seen], floor), hi[seen] - shown[seen]],
+                xerr=np.vstack([shown[seen] - np.maximum(lo[seen], floor),
+                                hi[seen] - shown[seen]]),
                 fmt="o", color="#c92a2a", ecolor="k", capsize=3,
                 label="estimate with its 95 % interval")
     if (~seen).any():
-        ax.errorbar(shown[~seen], y[~seen], xerr=[np.zeros((~seen).sum()),
-                                                  hi[~seen] - shown[~seen]],
+        ax.errorbar(shown[~seen], y[~seen], xerr=np.vstack([np.zeros((~seen).sum()),
+                                                            hi[~seen] - shown[~seen]]),
                     fmt="o", mfc="white", color="#868e96", ecolor="#868e96", capsize=3,
                     label="no failure seen: only the upper 95 % bound")
     for yi, e in zip(y, estimates, strict=True):
