@@ -1,8 +1,8 @@
 """Hazards as margins: what each one measures, its unit, and the thresholds behind it.
 
 Every hazard is a continuous margin in a physical unit; the hazard happened when the
-margin is below zero (DESIGN.md, principle 2). The functions here are the physical
-thresholds the margins are measured against.
+margin is ≤ 0 (:func:`stuntsim.risk.failed`: zero clearance is contact). The functions
+here are the physical thresholds the margins are measured against.
 """
 
 from __future__ import annotations

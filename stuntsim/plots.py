@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
+from stuntsim import formatting as fmt
 from stuntsim.car.model import OPAQUE_CATEGORIES
 from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.constants import GRAVITY as G
@@ -253,8 +254,8 @@ def plot_clearance(ax: Axes, result: RiskResult, *, hazard: str = "collision",
         else f"Closest approach over the run [{unit}]" if unit == "m"
         else f"{hazard} margin [{unit}]",
         ylabel="Samples",
-        title=f"{hazard}: P = {estimate.probability:.3g} (95 % CI {lo:.3g}–{hi:.3g}), "
-              f"n = {result.samples}",
+        title=f"{hazard}: P = {fmt.probability(estimate.probability)} (95 % CI "
+              f"{fmt.probability(lo)}–{fmt.probability(hi)}), n = {result.samples}",
     )
     ax.legend(fontsize=8)
     return ax
@@ -1157,7 +1158,7 @@ def plot_rig_share(ax: Axes, comparison, *,
         top = max(top, float(hi.max()))
         for xi, e in zip(x + offset, estimates, strict=True):
             if e.probability > 0.12 * top:  # written inside the bars tall enough for it
-                ax.text(xi, e.probability / 2, f"{e.probability:.3g}", ha="center",
+                ax.text(xi, e.probability / 2, fmt.probability(e.probability), ha="center",
                         va="center", fontsize=7, rotation=90, zorder=3)
     for xi, hazard in zip(x, hazards, strict=True):
         d = comparison.differences[variant - 1][hazard]

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from stuntsim import formatting as fmt
 from stuntsim.constants import GRAVITY, KMH
 from stuntsim.risk.montecarlo import ANY, failed
 from stuntsim.train.runner import TrainResult
@@ -220,7 +221,7 @@ def plot_clearance_at_structures(ax: Axes, result: TrainResult, *,
             if struck.any():
                 ax.scatter(x[struck[pick]], top[pick][struck[pick]], s=16, facecolor=colour,
                            edgecolor="#c92a2a", lw=1.0, zorder=4)
-            ticks[k] += f"\n{performer}: {np.mean(failed(margin)):.3f}"
+            ticks[k] += f"\n{performer}: {fmt.probability(np.mean(failed(margin)))}"
     body = result.resolved.scenario.performers[0].postures
     right = len(names) - 0.4 + 0.45  # a margin on the right for the height labels
     for posture in POSTURE_NAMES:
