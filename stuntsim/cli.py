@@ -17,6 +17,10 @@ from pathlib import Path
 from stuntsim import __version__
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NUMERICAL = 0, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program stopped by Ctrl-C
+MAX_WORKERS = 1024  # processes on one machine
+MAX_STEPS = 1001  # values of an envelope sweep
+MAX_SOBOL_BASE = 2**20  # Sobol' base sample size: n (d + 2) model runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,14 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    from stuntsim.errors import NumericalError, ScenarioError, StuntWarning
+    from stuntsim.errors import NumericalError, OutputError, ScenarioError, StuntWarning
 
     try:
         with warnings.catch_warnings():
             # the commands print each result's warnings themselves (in the table, on stderr)
             warnings.simplefilter("ignore", StuntWarning)
             return args.handler(args)
-    except ScenarioError as err:  # a bad file or argument, or a run with nothing to report
+    except KeyboardInterrupt:
+        print("stuntsim: interrupted (nothing more was written)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ScenarioError, OutputError) as err:
+        # a bad file or argument, a run with nothing to report, an output that cannot be
+        # written (the previous one left as it was)
         return _error(str(err), EXIT_BAD_INPUT)
     except NumericalError as err:
         where = f"{args.scenario}: " if getattr(args, "scenario", None) else ""
@@ -50,13 +59,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="simulate a scenario and report its risk")
     run.add_argument("scenario", type=Path, help="scenario YAML file")
-    run.add_argument("--samples", type=_positive_int, help="Monte Carlo samples")
-    run.add_argument("--seed", type=_non_negative_int, help="root seed")
+    run.add_argument("--samples", type=_samples, help="Monte Carlo samples")
+    run.add_argument("--seed", type=_seed, help="root seed")
     run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
     run.add_argument("--executor", choices=("auto", "serial", "process"), default="auto",
                      help="where chunks run (default auto: a local process pool when the "
                      "run has several chunks)")
-    run.add_argument("--workers", type=_positive_int, help="process-pool size")
+    run.add_argument("--workers", type=_bounded(1, MAX_WORKERS), help="process-pool size")
     run.add_argument("--method", choices=("mc", "qmc", "subset"), default="mc",
                      help="crude Monte Carlo (default), randomised quasi-MC, or subset "
                      "simulation for rare hazards")
@@ -72,14 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument("--param", required=True, help="dotted path, e.g. maneuver.entry_speed")
     env.add_argument("--range", required=True, dest="value_range",
                      help='values to try, "LOW:HIGH" with units, e.g. "20 km/h:60 km/h"')
-    env.add_argument("--steps", type=_positive_int, default=9, help="values in the range")
+    env.add_argument("--steps", type=_bounded(2, MAX_STEPS), default=9,
+                     help="values in the range")
     env.add_argument("--target", type=float, required=True,
                      help="acceptable probability per take, e.g. 1e-3")
     env.add_argument("--hazard", default="any", help="hazard name (default: any hazard)")
     env.add_argument("--param2", help="a second parameter for a 2-D map")
     env.add_argument("--range2", dest="value_range2", help="its range")
-    env.add_argument("--samples", type=_positive_int, help="samples per value")
-    env.add_argument("--seed", type=_non_negative_int, help="root seed")
+    env.add_argument("--samples", type=_samples, help="samples per value")
+    env.add_argument("--seed", type=_seed, help="root seed")
     env.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
     env.set_defaults(handler=_cmd_envelope)
 
@@ -87,9 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                           "(Sobol indices and a rank-correlation screen)")
     sens.add_argument("scenario", type=Path)
     sens.add_argument("--hazard", default="collision", help="hazard whose margin is explained")
-    sens.add_argument("--samples", type=_positive_int, default=512,
+    sens.add_argument("--samples", type=_bounded(2, MAX_SOBOL_BASE), default=512,
                       help="base sample size n, a power of two; the model runs n·(d+2) times")
-    sens.add_argument("--seed", type=_non_negative_int, help="root seed")
+    sens.add_argument("--seed", type=_seed, help="root seed")
     sens.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
     sens.set_defaults(handler=_cmd_sensitivity)
 
@@ -98,8 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("scenarios", type=Path, nargs="+",
                       help="BASE.yaml [VARIANT.yaml ...]; the baseline's own `variants:` "
                       "are compared too")
-    cmp_.add_argument("--samples", type=_positive_int, help="samples per variant")
-    cmp_.add_argument("--seed", type=_non_negative_int, help="root seed (shared)")
+    cmp_.add_argument("--samples", type=_samples, help="samples per variant")
+    cmp_.add_argument("--seed", type=_seed, help="root seed (shared)")
     cmp_.add_argument("--out", type=Path, help="output folder (default: out/<baseline>)")
     cmp_.set_defaults(handler=_cmd_compare)
 
@@ -113,21 +123,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
+def _whole(text: str, low: int, high: int) -> int:
     try:
         value = int(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text}")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {low}…{high:,}, got {text}")
     return value
+
+
+def _bounded(low: int, high: int):
+    """An argparse type: a whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        return _whole(text, low, high)
+
+    parse.__name__ = f"whole number {low}…{high}"
+    return parse
+
+
+def _samples(text: str) -> int:
+    """Takes: 1 … MAX_SAMPLES, the same bound as a scenario file's ``samples``."""
+    from stuntsim.scenario import MAX_SAMPLES
+
+    return _whole(text, 1, MAX_SAMPLES)
+
+
+def _seed(text: str) -> int:
+    """A seed: 0 … MAX_SEED, the same bound as a scenario file's ``seed``."""
+    from stuntsim.scenario import MAX_SEED
+
+    return _whole(text, 0, MAX_SEED)
 
 
 def _error(message: str, code: int) -> int:
@@ -161,7 +188,7 @@ def _cmd_schema(args) -> int:
 
     text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.out:
-        from stuntsim.report import write_atomic
+        from stuntsim.outputs import write_atomic
 
         write_atomic(args.out, text.encode())
     else:
@@ -170,16 +197,17 @@ def _cmd_schema(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from stuntsim.errors import NumericalError
-    from stuntsim.report import format_table, summary, write_summary
-    from stuntsim.runner import StuntWarning, run
-    from stuntsim.scenario import ScenarioError, load_scenario
+    from stuntsim.outputs import check_writable
+    from stuntsim.report import format_table, summary, summary_files
+    from stuntsim.runner import run
+    from stuntsim.scenario import load_scenario
 
-    try:
-        resolved = load_scenario(args.scenario)
-    except ScenarioError as err:
-        return _error(str(err), EXIT_BAD_INPUT)
+    resolved = load_scenario(args.scenario)
     out_dir = args.out or Path("out") / args.scenario.stem
+    if args.hazard and args.method == "mc":
+        return _error("--hazard chooses the hazard of --method qmc or subset; --method mc "
+                      "estimates every hazard at once (leave --hazard out)", EXIT_BAD_INPUT)
+    check_writable(out_dir)  # before any simulation
     if resolved.scenario.kind == "train":
         if args.method != "mc":
             return _error(f"--method {args.method} is for car scenarios so far; the train "
@@ -187,42 +215,46 @@ def _cmd_run(args) -> int:
         return _run_train(args, resolved, out_dir)
     if args.method != "mc":
         return _run_estimator(args, resolved, out_dir)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StuntWarning)  # reported in the summary instead
-            result = run(
-                resolved,
-                samples=args.samples,
-                seed=args.seed,
-                executor=args.executor,
-                workers=args.workers,
-                progress=not args.quiet and sys.stderr.isatty(),
-            )
-    except NumericalError as err:
-        return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
-                      EXIT_NUMERICAL)
-    _warn(result.warnings)
+    result = run(resolved, samples=args.samples, seed=args.seed, executor=args.executor,
+                 workers=args.workers, progress=not args.quiet and sys.stderr.isatty())
     info = summary(result)  # built once for the table, the file and the figures
-    figures = {} if args.no_plots else render_figures(result, info)
+    figures, notes = ({}, []) if args.no_plots else _draw(figure_builders(result, info))
+    info["warnings"] += notes
+    _warn(info["warnings"])
     print(format_table(result, info))
     if resolved.scenario.rig.active_mounts():
         from stuntsim.car.field_of_view import field_of_view, format_field_of_view
 
         print()
         print(format_field_of_view(field_of_view(resolved)))
-    _write_figures(out_dir, figures, write_summary(result, out_dir, info))
+    _commit(out_dir, "run", {**summary_files(result, info),
+                             **{f"{name}.png": png for name, png in figures.items()}})
     return EXIT_OK
 
 
-def _write_figures(out_dir: Path, figures: dict[str, bytes], written: list[Path]) -> None:
-    """Write each PNG atomically to ``out_dir`` and say what was written."""
-    from stuntsim.report import write_atomic
+def _commit(out_dir: Path, command: str, files: dict[str, bytes]) -> list[Path]:
+    """Write a command's files into ``out_dir`` as a whole and say what was written."""
+    from stuntsim.outputs import OutputDir, owned_by
 
-    for name, data in figures.items():
-        target = out_dir / f"{name}.png"
-        write_atomic(target, data)
-        written.append(target)
+    output = OutputDir(out_dir, owned_by(command))
+    for name, data in files.items():
+        output.add(name, data)
+    written = output.commit()
     print(f"\nwrote {', '.join(str(path) for path in written)}")
+    return written
+
+
+def _draw(builders) -> tuple[dict[str, bytes], list[str]]:
+    """Each figure as PNG bytes; one that cannot be drawn is a warning naming it, never a
+    lost run (the results are written without it)."""
+    figures, notes = {}, []
+    for name, build in builders.items():
+        try:
+            figures[name] = _png(build())
+        except Exception as err:
+            notes.append(f"the figure {name}.png could not be drawn ({type(err).__name__}: "
+                         f"{err}); the results are written without it")
+    return figures, notes
 
 
 def _car_only(resolved, command: str, path) -> None:
@@ -237,28 +269,21 @@ def _car_only(resolved, command: str, path) -> None:
 
 def _run_train(args, resolved, out_dir: Path) -> int:
     """``run`` for a ``kind: train`` scenario (its own summary, table and figures)."""
-    from stuntsim.errors import NumericalError
-    from stuntsim.runner import StuntWarning
     from stuntsim.train import plots as train_plots
     from stuntsim.train import report as train_report
     from stuntsim.train.runner import run as run_train
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StuntWarning)  # reported in the summary instead
-            result = run_train(resolved, samples=args.samples, seed=args.seed,
-                               executor=args.executor, workers=args.workers,
-                               progress=not args.quiet and sys.stderr.isatty())
-    except NumericalError as err:
-        return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
-                      EXIT_NUMERICAL)
-    _warn(result.warnings)
+    result = run_train(resolved, samples=args.samples, seed=args.seed,
+                       executor=args.executor, workers=args.workers,
+                       progress=not args.quiet and sys.stderr.isatty())
     info = train_report.summary(result)
-    figures = {} if args.no_plots else {
-        name: _png(figure) for name, figure in train_plots.render_figures(result).items()
-    }
+    figures, notes = ({}, []) if args.no_plots else _draw(
+        train_plots.figure_builders(result))
+    info["warnings"] += notes
+    _warn(info["warnings"])
     print(train_report.format_table(result, info))
-    _write_figures(out_dir, figures, train_report.write_summary(result, out_dir, info))
+    _commit(out_dir, "run", {**train_report.summary_files(result, info),
+                             **{f"{name}.png": png for name, png in figures.items()}})
     return EXIT_OK
 
 
@@ -328,7 +353,7 @@ def _cmd_compare(args) -> int:
 
     from stuntsim import plots
     from stuntsim.compare import compare
-    from stuntsim.report import write_atomic
+    from stuntsim.outputs import check_writable
     from stuntsim.scenario import ScenarioError, load_scenario
 
     try:
@@ -345,18 +370,23 @@ def _cmd_compare(args) -> int:
     if len(variants) < 2:
         return _error("compare needs a baseline and at least one variant (another file, "
                       "or `variants:` in the baseline file)", EXIT_BAD_INPUT)
+    out_dir = args.out or Path("out") / args.scenarios[0].stem
+    check_writable(out_dir)
     result = compare(variants, names=names, samples=args.samples, seed=args.seed)
+
+    def comparison():
+        figure = Figure(figsize=(16, 1.4 + 0.6 * len(names)), layout="constrained")
+        left, right = figure.subplots(1, 2)
+        plots.plot_comparison(left, result)
+        plots.plot_comparison_harm(right, result)
+        return figure
+
+    figures, notes = _draw({"comparison": comparison})
+    result.warnings.extend(notes)
     _warn(result.warnings)
     print(result.table())
-    out_dir = args.out or Path("out") / args.scenarios[0].stem
-    figure = Figure(figsize=(16, 1.4 + 0.6 * len(names)), layout="constrained")
-    left, right = figure.subplots(1, 2)
-    plots.plot_comparison(left, result)
-    plots.plot_comparison_harm(right, result)
-    write_atomic(out_dir / "comparison.json",
-                 (json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n").encode())
-    write_atomic(out_dir / "comparison.png", _png(figure))
-    print(f"\nwrote {out_dir / 'comparison.json'}, {out_dir / 'comparison.png'}")
+    _commit(out_dir, "compare", {"comparison.json": _json(result.to_dict()),
+                                 **{f"{k}.png": v for k, v in figures.items()}})
     return EXIT_OK
 
 
@@ -365,7 +395,7 @@ def _cmd_envelope(args) -> int:
 
     from stuntsim import plots
     from stuntsim.envelope import envelope, envelope_2d, parse_range
-    from stuntsim.report import write_atomic
+    from stuntsim.outputs import check_writable
     from stuntsim.scenario import ScenarioError, load_scenario
 
     try:
@@ -384,31 +414,34 @@ def _cmd_envelope(args) -> int:
                                   args.steps)
         common = dict(target=args.target, hazard=args.hazard, samples=args.samples,
                       seed=args.seed)
+        out_dir = args.out or Path("out") / args.scenario.stem
+        check_writable(out_dir)
         result = envelope(resolved, args.param, values, **common)
         result2 = (envelope_2d(resolved, args.param, values, args.param2, values2, **common)
                    if values2 is not None else None)
     except (ScenarioError, ValueError) as err:
         return _error(str(err), EXIT_BAD_INPUT)
+    data = {"envelope": result.to_dict()}
+
+    def one(size, draw, what):
+        def build():
+            figure = Figure(figsize=size, layout="constrained")
+            draw(figure.add_subplot(), what)
+            return figure
+        return build
+
+    builders = {"envelope": one((8, 5), plots.plot_envelope, result)}
+    if result2 is not None:
+        data["envelope_2d"] = result2.to_dict()
+        builders["envelope_2d"] = one((8, 6), plots.plot_envelope_2d, result2)
+    figures, notes = _draw(builders)
+    result.notes.extend(notes)
     print(result.describe())
     for note in result.notes:
         print(f"note: {note}")
-    out_dir = args.out or Path("out") / args.scenario.stem
-    data = {"envelope": result.to_dict()}
-    figure = Figure(figsize=(8, 5), layout="constrained")
-    plots.plot_envelope(figure.add_subplot(), result)
-    figures = {"envelope": _png(figure)}
-    if result2 is not None:
-        data["envelope_2d"] = result2.to_dict()
-        figure = Figure(figsize=(8, 6), layout="constrained")
-        plots.plot_envelope_2d(figure.add_subplot(), result2)
-        figures["envelope_2d"] = _png(figure)
-    write_atomic(out_dir / "envelope.json",
-                 (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())
-    written = [out_dir / "envelope.json"]
-    for name, png in figures.items():
-        write_atomic(out_dir / f"{name}.png", png)
-        written.append(out_dir / f"{name}.png")
-    print(f"wrote {', '.join(str(path) for path in written)}")
+    data["envelope"]["notes"] = list(result.notes)
+    _commit(out_dir, "envelope", {"envelope.json": _json(data),
+                                  **{f"{k}.png": v for k, v in figures.items()}})
     return EXIT_OK
 
 
@@ -416,7 +449,7 @@ def _cmd_sensitivity(args) -> int:
     from matplotlib.figure import Figure
 
     from stuntsim import plots
-    from stuntsim.report import write_atomic
+    from stuntsim.outputs import check_writable
     from stuntsim.scenario import ScenarioError, describe_path, load_scenario
     from stuntsim.studies import sensitivity
 
@@ -425,10 +458,11 @@ def _cmd_sensitivity(args) -> int:
         _car_only(resolved, "sensitivity", args.scenario)
         if args.samples & (args.samples - 1):
             raise ValueError(f"--samples must be a power of two, got {args.samples}")
+        out_dir = args.out or Path("out") / args.scenario.stem
+        check_writable(out_dir)
         result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed)
     except (ScenarioError, ValueError) as err:
         return _error(str(err), EXIT_BAD_INPUT)
-    _warn(result.warnings)
     labels = {name: describe_path(resolved.scenario, name) for name in result.names}
     sobol = result.sobol
     print(f"What drives {args.hazard} ({sobol.evaluations} runs, seed {result.seed}):")
@@ -440,17 +474,25 @@ def _cmd_sensitivity(args) -> int:
         rho = result.screen[name][0]
         print(f"{labels[name][:66]:<66} {sobol.total_order[i]:>6.2f} "
               f"{sobol.first_order[i]:>6.2f} {rho:>6.2f}")
-    out_dir = args.out or Path("out") / args.scenario.stem
     data = result.to_dict()
     for name, entry in data["inputs"].items():
         entry["description"] = labels[name]
-    figure = Figure(figsize=(9, 6), layout="constrained")
-    plots.plot_sensitivity(figure.add_subplot(), result, labels=labels)
-    write_atomic(out_dir / "sensitivity.json",
-                 (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())
-    write_atomic(out_dir / "sensitivity.png", _png(figure))
-    print(f"wrote {out_dir / 'sensitivity.json'}, {out_dir / 'sensitivity.png'}")
+
+    def figure():
+        fig = Figure(figsize=(9, 6), layout="constrained")
+        plots.plot_sensitivity(fig.add_subplot(), result, labels=labels)
+        return fig
+
+    figures, notes = _draw({"sensitivity": figure})
+    data["warnings"] += notes
+    _warn(data["warnings"])
+    _commit(out_dir, "sensitivity", {"sensitivity.json": _json(data),
+                                     **{f"{k}.png": v for k, v in figures.items()}})
     return EXIT_OK
+
+
+def _json(data: dict) -> bytes:
+    return (json.dumps(data, indent=2, allow_nan=False) + "\n").encode()
 
 
 def _png(figure) -> bytes:
@@ -462,8 +504,9 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
-    """The run's figures as PNG bytes (rendered off-screen, without pyplot).
+def figure_builders(result, info: dict | None = None) -> dict:
+    """The run's figures, each as a function that draws it on its own
+    :class:`~matplotlib.figure.Figure` (off-screen, without pyplot).
 
     ``info`` is the run's summary (:func:`stuntsim.report.summary`), computed if not given.
     """
@@ -472,52 +515,57 @@ def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
     from stuntsim import plots
     from stuntsim.report import summary
 
-    out = {}
-    wide = bool(result.street.drops or result.street.barriers)  # legend beside the scene
-    figure = Figure(figsize=(13, 9) if wide else (9, 9), layout="constrained")
-    plots.plot_scene(figure.add_subplot(), result)
-    out["scene"] = _png(figure)
-
-    figure = Figure(figsize=(8, 4.5), layout="constrained")
-    plots.plot_clearance(figure.add_subplot(), result)
-    out["clearance"] = _png(figure)
-
-    if "departure" in result.hazards:
-        figure = Figure(figsize=(8, 4.5), layout="constrained")
-        plots.plot_clearance(figure.add_subplot(), result, hazard="departure")
-        out["edge_clearance"] = _png(figure)
-
-    figure = Figure(figsize=(9, 8), layout="constrained")
-    top, bottom = figure.subplots(2, 1, sharex=True)
-    plots.plot_speed_profile(top, result)
-    plots.plot_lateral_acceleration(bottom, result)
-    out["speed_and_grip"] = _png(figure)
-
-    figure = Figure(figsize=(8, 4), layout="constrained")
-    plots.plot_hazard_probabilities(figure.add_subplot(), result)
-    out["hazards"] = _png(figure)
-
-    figure = Figure(figsize=(11, 9), layout="constrained")
-    plots.plot_risk_matrix(figure.add_subplot(), info if info is not None else summary(result))
-    out["risk_matrix"] = _png(figure)
-
     scenario = result.resolved.scenario
+
+    def figure(size, draw, **subplots):
+        def build():
+            fig = Figure(figsize=size, layout="constrained")
+            draw(fig, **subplots)
+            return fig
+        return build
+
+    wide = bool(result.street.drops or result.street.barriers)  # legend beside the scene
+    out = {
+        "scene": figure((13, 9) if wide else (9, 9),
+                        lambda fig: plots.plot_scene(fig.add_subplot(), result)),
+        "clearance": figure((8, 4.5),
+                            lambda fig: plots.plot_clearance(fig.add_subplot(), result)),
+    }
+    if "departure" in result.hazards:
+        out["edge_clearance"] = figure((8, 4.5), lambda fig: plots.plot_clearance(
+            fig.add_subplot(), result, hazard="departure"))
+
+    def speed_and_grip(fig):
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        plots.plot_speed_profile(top, result)
+        plots.plot_lateral_acceleration(bottom, result)
+
+    out["speed_and_grip"] = figure((9, 8), speed_and_grip)
+    out["hazards"] = figure((8, 4), lambda fig: plots.plot_hazard_probabilities(
+        fig.add_subplot(), result))
+    out["risk_matrix"] = figure((11, 9), lambda fig: plots.plot_risk_matrix(
+        fig.add_subplot(), info if info is not None else summary(result)))
     if scenario.rig.active_mounts() or scenario.street.people_stepping_out:
         from stuntsim.car.field_of_view import field_of_view
 
-        figure = Figure(figsize=(13, 6.5), layout="constrained")
-        left, right = figure.subplots(1, 2, subplot_kw={"projection": "polar"})
-        plots.plot_field_of_view(left, field_of_view(result.resolved, person_height=1.7))
-        plots.plot_field_of_view(right, field_of_view(result.resolved, person_height=1.0))
-        out["field_of_view"] = _png(figure)
+        def views(fig):
+            left, right = fig.subplots(1, 2, subplot_kw={"projection": "polar"})
+            plots.plot_field_of_view(left, field_of_view(result.resolved, person_height=1.7))
+            plots.plot_field_of_view(right, field_of_view(result.resolved, person_height=1.0))
+
+        out["field_of_view"] = figure((13, 6.5), views)
     if scenario.street.people_stepping_out and result.trajectories:
-        figure = Figure(figsize=(9, 8), layout="constrained")
-        plots.plot_sight_lines(figure.add_subplot(), result)
-        out["sight_lines"] = _png(figure)
-        figure = Figure(figsize=(10, 7), layout="constrained")
-        plots.plot_detection_timeline(figure.add_subplot(), result)
-        out["detection_timeline"] = _png(figure)
+        out["sight_lines"] = figure((9, 8), lambda fig: plots.plot_sight_lines(
+            fig.add_subplot(), result))
+        out["detection_timeline"] = figure((10, 7), lambda fig: plots.plot_detection_timeline(
+            fig.add_subplot(), result))
     return out
+
+
+def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
+    """The run's figures as PNG bytes (rendered off-screen, without pyplot); a figure that
+    cannot be drawn raises (the CLI uses :func:`figure_builders` and reports it instead)."""
+    return {name: _png(build()) for name, build in figure_builders(result, info).items()}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,13 +9,16 @@ went wrong from a bug:
 - :class:`IncompleteRunError` — a kind of ScenarioError: no take got through the stunt
   (the simulated time ends before it), so the run has nothing to say;
 - :class:`NumericalError` — a draw or a model state went NaN or infinite; the CLI exits
-  with status 3 and names the sample and the time step.
+  with status 3 and names the sample and the time step;
+- :class:`OutputError` — the results cannot be written where asked (``--out`` is a file,
+  a read-only or full file system); checked before simulating where possible; the CLI
+  exits with status 2 and the previous output folder is left as it was.
 """
 
 from __future__ import annotations
 
-__all__ = ["IncompleteRunError", "NumericalError", "ScenarioError", "StuntWarning",
-           "StuntsimError"]
+__all__ = ["IncompleteRunError", "NumericalError", "OutputError", "ScenarioError",
+           "StuntWarning", "StuntsimError"]
 
 
 class StuntsimError(Exception):
@@ -36,6 +39,10 @@ class ScenarioError(StuntsimError, ValueError):
 class IncompleteRunError(ScenarioError):
     """No take got through the stunt: the run cannot estimate anything (see the message
     for the setting to change, usually ``simulation.duration``)."""
+
+
+class OutputError(StuntsimError, OSError):
+    """The results cannot be written where asked; the message names the path and why."""
 
 
 class NumericalError(StuntsimError, ArithmeticError):

@@ -10,8 +10,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,8 @@ from stuntsim import __version__
 from stuntsim import formatting as fmt
 from stuntsim.constants import KMH
 from stuntsim.hazards import CAR_HARM_RELATIONS, car_harm
+from stuntsim.outputs import OutputDir, csv_text, owned_by
+from stuntsim.outputs import write_atomic as write_atomic  # re-exported (older callers)
 from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
 from stuntsim.runner import RiskResult
 from stuntsim.severity import describe_cell, matrix_cell, over_takes
@@ -404,7 +404,7 @@ def failures_csv(result: RiskResult) -> str:
                     hazard_name,
                     f"{result.margins[hazard_name][sample] * hazard.display_scale:.6g}",
                     hazard.unit,
-                    hit,
+                    csv_text(hit),
                     "" if not math.isfinite(speed) else f"{speed:.3g}",
                 ]
                 + [f"{result.draws[name][sample] * scale[name]:.6g}" for name in names]
@@ -412,32 +412,19 @@ def failures_csv(result: RiskResult) -> str:
     return out.getvalue()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def summary_files(result: RiskResult, info: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """The run's data files: ``summary.json`` and ``failures.csv``, as bytes."""
+    info = summary(result) if info is None else info
+    return {"summary.json": (json.dumps(info, indent=2, allow_nan=False) + "\n").encode(),
+            "failures.csv": failures_csv(result).encode()}
 
 
 def write_summary(
     result: RiskResult, out_dir: Path, info: dict[str, Any] | None = None
 ) -> list[Path]:
-    out_dir = Path(out_dir)
-    written = []
-    info = summary(result) if info is None else info
-    target = out_dir / "summary.json"
-    write_atomic(target, (json.dumps(info, indent=2, allow_nan=False) + "\n").encode())
-    written.append(target)
-    target = out_dir / "failures.csv"
-    write_atomic(target, failures_csv(result).encode())
-    written.append(target)
-    return written
+    """Write :func:`summary_files` into ``out_dir`` as a run's outputs, replacing the
+    previous run's files there as a whole (:class:`stuntsim.outputs.OutputDir`)."""
+    output = OutputDir(Path(out_dir), owned_by("run"))
+    for name, data in summary_files(result, info).items():
+        output.add(name, data)
+    return output.commit()

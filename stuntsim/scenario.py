@@ -123,10 +123,32 @@ Angle = partial(Quantity, "angle")
 Friction = partial(Quantity, "dimensionless")
 
 
+#: Limits on a scenario file, far above any real scenario (the shipped ones: ≤ 12 KB, depth
+#: ≤ 7, ≤ 1,500 values, names ≤ 60 characters) and far below what exhausts a machine: a
+#: 7 KB file of nested YAML aliases can expand to 10⁹ values, and 500 nested brackets
+#: overflow the YAML composer's recursion.
+MAX_FILE_BYTES = 1_000_000
+MAX_NESTING = 32  # mappings and lists inside each other
+MAX_VALUES = 100_000  # values after YAML aliases are expanded
+MAX_TEXT = 10_000  # characters in one value
+MAX_NAME = 120  # characters in a name (it goes into titles, tables and file cells)
+
+
 class Strict(BaseModel):
     """Base of every scenario model: a typo in YAML is an error."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT)
+
+
+#: Bounds of a run, shared by scenario files, the command line and the Python API: 10⁸
+#: takes is the largest run a file may ask for (a study beyond it is run in parts);
+#: a seed is a 63-bit non-negative integer (numpy's SeedSequence takes more, but JSON
+#: readers and other tools keep 64-bit signed integers).
+MAX_SAMPLES = 100_000_000
+MAX_SEED = 2**63 - 1
+
+#: A name: of the stunt, a building, a person, a variant… (it goes into titles and tables)
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 
 Point = Annotated[
@@ -229,7 +251,7 @@ class RigMount(Strict):
     car frame, with its mass. Where it sits decides what the driver cannot see; its mass
     and height change the car's mass, yaw inertia and CG height."""
 
-    name: str
+    name: Name
     location: Literal["hood", "door_left", "door_right", "roof", "front_bumper", "rear",
                       "other"] = Field(description="Where on the car the mount is")
     shape: Literal["box", "cylinder"] = "box"
@@ -295,7 +317,7 @@ class Rig(Strict):
 
 
 class Surface(Strict):
-    name: str = Field(description="What the surface is, e.g. 'dry sampietrini'")
+    name: Name = Field(description="What the surface is, e.g. 'dry sampietrini'")
     mu: Friction("Peak tyre-road friction coefficient", gt=0.02, le=1.5)
 
 
@@ -357,7 +379,7 @@ def _article(word: str) -> str:
 class Building(Strict):
     """A building: a closed polygon, or a face (open polyline) with the solid on one side."""
 
-    name: str
+    name: Name
     polygon: list[Point] | None = Field(None, description="Closed outline, metres")
     face: list[Point] | Course | None = Field(
         None, description="Open polyline of the building face (points, or start + segments)"
@@ -384,7 +406,7 @@ class Drop(Strict):
     or the void as a closed polygon whose boundary along the road is the edge.
     """
 
-    name: str
+    name: Name
     edge: list[Point] | Course | None = Field(
         None, description="Open polyline of the road edge (points, or start + segments)"
     )
@@ -412,7 +434,7 @@ class Barrier(Strict):
     variant can put it in: ``street.barriers.<name>.present: true``).
     """
 
-    name: str
+    name: Name
     face: list[Point] | Course | None = Field(
         None, description="Open polyline of the road-side face (points, or start + segments)"
     )
@@ -455,7 +477,7 @@ class Rectangle(Strict):
 class Obstacle(Strict):
     """A solid obstacle: a rectangle (a parked car) or a polygon."""
 
-    name: str
+    name: Name
     rectangle: Rectangle | None = None
     polygon: list[Point] | None = None
 
@@ -471,7 +493,7 @@ class Obstacle(Strict):
 class Kerb(Strict):
     """A raised edge (pavement, step) that can trip a car sliding sideways into it."""
 
-    name: str
+    name: Name
     polygon: list[Point]
     height: Length("Kerb height", gt=0.02, le=0.5) = 0.12
 
@@ -479,7 +501,7 @@ class Kerb(Strict):
 
 
 class Person(Strict):
-    name: str
+    name: Name
     role: Literal["crew", "bystander", "performer", "marshal"] = "crew"
     position: Point
     radius: Length("Radius of the upright circle around the person", gt=0.1, le=1.5) = 0.3
@@ -489,7 +511,7 @@ class SteppingOut(Strict):
     """A person who steps out into the street during the run (from a doorway, an alley or
     from behind a corner) and walks in a straight line at a steady speed, then stands."""
 
-    name: str
+    name: Name
     role: Literal["crew", "bystander", "performer", "marshal"] = "crew"
     start: Point = Field(description="Where the person stands before stepping out [m]")
     heading: Angle("Direction the person walks (0: east / +x, 90 deg: north / +y)",
@@ -504,7 +526,7 @@ class SteppingOut(Strict):
 
 
 class SurfacePatch(Strict):
-    name: str = Field(description="e.g. 'wet patch by the nasone'")
+    name: Name = Field(description="e.g. 'wet patch by the nasone'")
     polygon: list[Point]
     mu: Friction("Peak friction on this patch", gt=0.02, le=1.5)
 
@@ -668,10 +690,12 @@ class Simulation(Strict):
     time_step: Time("Integration step", gt=1e-4, le=0.05) = 0.01
     duration: Time("Simulated time", gt=0.1, le=600)
     chunk_blocks: int = Field(
-        1, ge=1, le=256, description="Seeding blocks (4096 samples each) per execution chunk"
+        1, strict=True, ge=1, le=256,
+        description="Seeding blocks (4096 samples each) per execution chunk"
     )
     keep_trajectories: int = Field(
-        40, ge=0, le=1000, description="Trajectories kept for plots (plus the worst ones)"
+        40, strict=True, ge=0, le=1000,
+        description="Trajectories kept for plots (plus the worst ones)"
     )
     near_miss: Length("Clearance counted as a near miss", ge=0, le=5) = 0.3
 
@@ -772,12 +796,13 @@ class ScenarioBase(Strict):
     """What every kind of stunt scenario has: a name, the sampling plan, the uncertain
     inputs and the named variants. A kind adds its own fields and ``kind: Literal[...]``."""
 
-    name: str = Field(description="Short title of the stunt")
+    name: Name = Field(description="Short title of the stunt")
     description: str = ""
-    samples: int = Field(ge=1, le=100_000_000, description="Default Monte Carlo sample count")
-    seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of all random draws")
+    samples: int = Field(ge=1, le=MAX_SAMPLES, strict=True,
+                         description="Default Monte Carlo sample count")
+    seed: int = Field(ge=0, le=MAX_SEED, strict=True, description="Root seed of all random draws")
     takes: int = Field(
-        1, ge=1, le=10_000,
+        1, strict=True, ge=1, le=10_000,
         description="Planned takes, rehearsals included (risk over the shoot: 1 − (1 − p)^N)",
     )
     uncertain: dict[str, DistributionSpec] = Field(default_factory=dict)
@@ -794,6 +819,9 @@ class ScenarioBase(Strict):
         leaves = numeric_leaves(self)
         switches = switch_leaves(self)
         for name, changes in self.variants.items():
+            if not 1 <= len(name) <= MAX_NAME:
+                raise ValueError(f"variants: a variant's name must be 1–{MAX_NAME} characters, "
+                                 f"got {len(name)}")
             if not changes:
                 raise ValueError(f"variants.{name}: changes nothing")
             for path, value in changes.items():
@@ -1171,18 +1199,72 @@ class _StrictSafeLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class InputLimitError(ValueError):
+    """A scenario file beyond :data:`MAX_FILE_BYTES`, :data:`MAX_NESTING`,
+    :data:`MAX_VALUES` or :data:`MAX_TEXT`."""
+
+
 def _safe_load_strict(text: str) -> Any:
-    """``yaml.safe_load`` (no Python tags, only plain data) that also refuses duplicate keys."""
+    """``yaml.safe_load`` (no Python tags, only plain data) that also refuses duplicate keys
+    and files beyond the input limits (checked on the event stream and the node graph,
+    before anything is built: no recursion, no alias expansion)."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise InputLimitError(f"the file is larger than {MAX_FILE_BYTES:,} bytes")
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputLimitError(f"mappings and lists nest deeper than {MAX_NESTING} "
+                                      f"levels (line {event.start_mark.line + 1})")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT:
+            raise InputLimitError(f"a value longer than {MAX_TEXT:,} characters "
+                                  f"(line {event.start_mark.line + 1})")
     loader = _StrictSafeLoader(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_VALUES:
+            raise InputLimitError(f"the file expands to more than {MAX_VALUES:,} values "
+                                  f"(YAML aliases repeat what they point to)")
+        return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Values in the document once every alias is expanded (aliases share their node, so
+    this counts each node once per reference, memoised: linear in the file's size)."""
+    sizes: dict[int, int] = {}
+    # iterative post-order walk (the nesting is bounded, but recursion is not needed)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = ([child for pair in node.value for child in pair]
+                    if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if done or not children:
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[id(node)] > MAX_VALUES:
+                return sizes[id(node)]
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
 
 
 def parse_scenario(text: str, *, source: str = "<string>") -> ScenarioBase:
     try:
         data = _safe_load_strict(text)
+    except InputLimitError as err:
+        raise ScenarioError(str(err), source=source) from None
+    except RecursionError:  # belt and braces: MAX_NESTING stops this first
+        raise ScenarioError("the file nests too deeply to read", source=source) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -25,6 +25,7 @@ from stuntsim.train.scenario import POSTURE_NAMES
 
 __all__ = [
     "along_track_band",
+    "figure_builders",
     "plot_clearance_at_structures",
     "plot_demand_along_track",
     "plot_risk_by_segment",
@@ -329,31 +330,41 @@ def plot_speed_plan(ax: Axes, result: TrainResult) -> Axes:
     return ax
 
 
-def render_figures(result: TrainResult) -> dict[str, Figure]:
-    """Every figure of a run on its own :class:`Figure` (no pyplot): ``demand_capacity``,
-    ``clearance``, ``risk_by_segment``, ``speed``, ``hazards``."""
+def figure_builders(result: TrainResult) -> dict:
+    """Every figure of a run as a function drawing it on its own :class:`Figure` (no
+    pyplot): ``demand_capacity``, ``speed``, ``clearance``, ``risk_by_segment``,
+    ``hazards``."""
     from stuntsim.plots import plot_hazard_probabilities
 
-    figures: dict[str, Figure] = {}
     n_perf = len(result.performer_names)
-    if result.trajectories:
+
+    def demand_capacity():
         figure = Figure(figsize=(12, 4.2 * n_perf), layout="constrained")
         axes = figure.subplots(n_perf, 2, squeeze=False)
         for j in range(n_perf):
             plot_demand_along_track(axes[j, 0], result, performer=j, quantity="force")
             plot_demand_along_track(axes[j, 1], result, performer=j, quantity="moment")
-        figures["demand_capacity"] = figure
-        figure = Figure(figsize=(11, 4), layout="constrained")
-        plot_speed_plan(figure.add_subplot(), result)
-        figures["speed"] = figure
+        return figure
+
+    def one(size, draw):
+        def build():
+            figure = Figure(figsize=size, layout="constrained")
+            draw(figure.add_subplot(), result)
+            return figure
+        return build
+
+    builders = {}
+    if result.trajectories:
+        builders["demand_capacity"] = demand_capacity
+        builders["speed"] = one((11, 4), plot_speed_plan)
     if result.structure_names:
-        figure = Figure(figsize=(9, 6), layout="constrained")
-        plot_clearance_at_structures(figure.add_subplot(), result)
-        figures["clearance"] = figure
-    figure = Figure(figsize=(9, 1.5 + 0.75 * len(result.segment_names)), layout="constrained")
-    plot_risk_by_segment(figure.add_subplot(), result)
-    figures["risk_by_segment"] = figure
-    figure = Figure(figsize=(8, 4), layout="constrained")
-    plot_hazard_probabilities(figure.add_subplot(), result)
-    figures["hazards"] = figure
-    return figures
+        builders["clearance"] = one((9, 6), plot_clearance_at_structures)
+    builders["risk_by_segment"] = one((9, 1.5 + 0.75 * len(result.segment_names)),
+                                      plot_risk_by_segment)
+    builders["hazards"] = one((8, 4), plot_hazard_probabilities)
+    return builders
+
+
+def render_figures(result: TrainResult) -> dict[str, Figure]:
+    """Every figure of a run on its own :class:`Figure` (see :func:`figure_builders`)."""
+    return {name: build() for name, build in figure_builders(result).items()}

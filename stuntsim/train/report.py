@@ -20,7 +20,8 @@ import numpy as np
 from stuntsim import __version__
 from stuntsim import formatting as fmt
 from stuntsim.constants import KMH
-from stuntsim.report import format_matrix, write_atomic
+from stuntsim.outputs import OutputDir, csv_text, owned_by
+from stuntsim.report import format_matrix
 from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
 from stuntsim.severity import matrix_cell, over_takes
 from stuntsim.train.harm import (
@@ -335,9 +336,9 @@ def failures_csv(result: TrainResult) -> str:
         for sample, j in zip(*np.nonzero(failed(margins)), strict=True):
             segment = int(facts["segment"][sample, j])
             writer.writerow(
-                [int(sample), hazard_name, result.performer_names[j],
+                [int(sample), hazard_name, csv_text(result.performer_names[j]),
                  f"{margins[sample, j] * hazard.display_scale:.6g}", hazard.unit,
-                 f"{facts['position'][sample, j]:.1f}", result.segment_names[segment],
+                 f"{facts['position'][sample, j]:.1f}", csv_text(result.segment_names[segment]),
                  f"{facts['speed'][sample, j] * 3.6:.3g}",
                  POSTURE_NAMES[int(facts["posture"][sample, j])]]
                 + [f"{result.draws[name][sample] * scale[name]:.6g}" for name in names]
@@ -345,16 +346,19 @@ def failures_csv(result: TrainResult) -> str:
     return out.getvalue()
 
 
+def summary_files(result: TrainResult, info: dict[str, Any] | None = None
+                  ) -> dict[str, bytes]:
+    """The run's data files: ``summary.json`` and ``failures.csv``, as bytes."""
+    info = summary(result) if info is None else info
+    return {"summary.json": (json.dumps(info, indent=2, allow_nan=False) + "\n").encode(),
+            "failures.csv": failures_csv(result).encode()}
+
+
 def write_summary(result: TrainResult, out_dir: Path,
                   info: dict[str, Any] | None = None) -> list[Path]:
-    """Write ``summary.json`` and ``failures.csv`` into ``out_dir`` (atomically)."""
-    out_dir = Path(out_dir)
-    info = summary(result) if info is None else info
-    written = []
-    target = out_dir / "summary.json"
-    write_atomic(target, (json.dumps(info, indent=2, allow_nan=False) + "\n").encode())
-    written.append(target)
-    target = out_dir / "failures.csv"
-    write_atomic(target, failures_csv(result).encode())
-    written.append(target)
-    return written
+    """Write :func:`summary_files` into ``out_dir`` as a run's outputs (the previous run's
+    files there replaced as a whole, :class:`stuntsim.outputs.OutputDir`)."""
+    output = OutputDir(Path(out_dir), owned_by("run"))
+    for name, data in summary_files(result, info).items():
+        output.add(name, data)
+    return output.commit()

@@ -37,6 +37,7 @@ from stuntsim.scenario import (
     Angle,
     Friction,
     Length,
+    Name,
     Quantity,
     ScenarioBase,
     Speed,
@@ -84,7 +85,7 @@ _FIXED_GEOMETRY = ("track.segments.*.length", "structures.*.at", "structures.*.l
 class SpeedChange(Strict):
     """A new target speed from a chainage (``at``) or a time (``time``) on."""
 
-    name: str = Field(description="What the change is for, e.g. 'slow for the spiral tunnel'")
+    name: Name = Field(description="What the change is for, e.g. 'slow for the spiral tunnel'")
     at: Length("Chainage of the performers' coach at which the new target applies",
                ge=0) = None
     time: Time("Time from the start at which the new target applies", ge=0) = None
@@ -133,7 +134,7 @@ class Train(Strict):
 class TrackSegment(Strict):
     """A piece of track with constant radius, cant and gradient (no transition curves)."""
 
-    name: str = Field(description="Name of the segment, e.g. 'Stavem spiral'")
+    name: Name = Field(description="Name of the segment, e.g. 'Stavem spiral'")
     length: Length("Length along the track", gt=0, le=200_000)
     radius: Length("Curve radius (omit on a straight)", gt=20, le=1e6) = None
     hand: Literal["left", "right"] | None = Field(
@@ -179,7 +180,7 @@ class Track(Strict):
 class TrackStructure(Strict):
     """Something along the line: overhead (a clearance) or under the track (a drop)."""
 
-    name: str
+    name: Name
     kind: Literal["tunnel", "bridge", "gantry", "overhead_wire"] = Field(
         description="tunnel (the bore: sheltered from the wind), bridge (over the line, "
         "or carrying it), gantry (signal or camera gantry), overhead_wire"
@@ -293,7 +294,7 @@ class Postures(Strict):
 class PostureCue(Strict):
     """A planned posture change: at a chainage, or a distance before/after a structure."""
 
-    name: str | None = Field(None, description="Optional label (dotted paths use it)")
+    name: Name | None = Field(None, description="Optional label (dotted paths use it)")
     posture: PostureName
     at: Length("Chainage of the cue", ge=0) = None
     before: str | None = Field(None, description="Name of a structure the cue is before")
@@ -330,7 +331,7 @@ class Tether(Strict):
 class Performer(Strict):
     """A person on the roof of the performers' coach."""
 
-    name: str
+    name: Name
     mass: Quantity("mass", "Body mass with costume and harness", gt=30, le=200)
     posture: PostureName = Field("standing", description="Posture at the start")
     changes: list[PostureCue] = Field(default_factory=list)
@@ -356,10 +357,12 @@ class TrainSimulation(Strict):
     duration: Time("Longest simulated time (the run ends earlier at the end of the track)",
                    gt=1, le=7200)
     chunk_blocks: int = Field(
-        1, ge=1, le=256, description="Seeding blocks (4096 samples each) per execution chunk"
+        1, strict=True, ge=1, le=256,
+        description="Seeding blocks (4096 samples each) per execution chunk"
     )
     keep_trajectories: int = Field(
-        100, ge=0, le=2000, description="Runs kept whole for the plots (plus the worst ones)"
+        100, strict=True, ge=0, le=2000,
+        description="Runs kept whole for the plots (plus the worst ones)"
     )
 
 
