@@ -77,6 +77,7 @@ VEHICLE_FIELDS = (
     "width", "front_overhang", "cornering_stiffness_front", "cornering_stiffness_rear",
     "max_steer", "max_steer_rate", "steer_time_constant", "max_drive_force", "max_drive_power",
     "max_brake_force", "brake_front_share", "drag_area", "rolling_resistance",
+    "locked_friction_ratio",
 )
 SIDESLIP_MIN_SPEED = 3.0  # [m/s] below this, sideslip is not a sign of a slide
 STOPPED_SPEED = 0.05  # [m/s] a car braking for a person counts as stopped below this

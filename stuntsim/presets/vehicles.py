@@ -88,6 +88,16 @@ FIAT_500_NUOVA: dict[str, PresetValue] = {
     ),
     "drag_area": PresetValue(0.50, "Cd ≈ 0.38 × A ≈ 1.3 m²: assumption", True),
     "rolling_resistance": PresetValue(0.015, "cross-ply/radial on cobbles: assumption", True),
+    "locked_friction_ratio": PresetValue(
+        0.88,
+        "μ_sliding/μ_peak of a locked wheel: 0.75/0.85 for dry asphalt (sliding 0.75, peak "
+        "0.8-0.9), J. Y. Wong, Theory of Ground Vehicles, Table 1.3 'Average values of "
+        "coefficient of road adhesion' (wet asphalt 0.45-0.6/0.5-0.7, gravel 0.55/0.6, "
+        "snow 0.15/0.2). ASSUMPTION: the table's figures were checked only as quoted "
+        "secondhand, not in a printed edition, and that cobbles (sampietrini) behave like "
+        "asphalt is not sourced",
+        True,
+    ),
     "top_speed": PresetValue(95 / 3.6, "85-95 km/h (oldtimerclub-lachendorf.de; quattroruote)"),
     "roll_gyration_radius": PresetValue(
         0.45, "roll radius of gyration about the CG ≈ 0.4 × track: assumption", True
