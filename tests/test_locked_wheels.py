@@ -10,10 +10,13 @@ resistance unless said.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+import stuntsim
 from stuntsim.car.dynamics import (
     STEER,
     VX,
@@ -24,8 +27,13 @@ from stuntsim.car.dynamics import (
     initial_state,
     rk4_step,
 )
+from stuntsim.car.model import CarModel, Parameters
 from stuntsim.constants import GRAVITY
+from stuntsim.presets.vehicles import FIAT_500_NUOVA
+from stuntsim.risk.sampling import draw
 
+ROOT = Path(__file__).resolve().parents[1]
+CAR_SCENARIOS = ("rome_sharp_turn", "cliff_hairpin", "camera_rig_car")
 WHEELBASE = 1.84
 MASS = 600.0
 CG_TO_FRONT = 0.6 * WHEELBASE
@@ -271,3 +279,66 @@ def test_the_regularised_coulomb_force_is_stable_for_rk4_near_standstill(dt):
         assert np.all(energy(new) <= energy(state) * (1 + 1e-12))
         state = new
     assert np.all(state[VX : YAW_RATE + 1] == 0.0)
+
+
+# --------------------------------------------------------------------------- brake balance
+
+
+def _ideal_front_share(b, h, wheelbase, z):
+    """Ideal front brake share at deceleration z·g, (b + h z)/L: the front's share of the
+    dynamic axle loads, so both axles reach the same adhesion utilisation (Gillespie 1992,
+    ch. 3, braking performance)."""
+    return (b + h * z) / wheelbase
+
+
+def test_the_preset_locks_the_front_axle_first_over_the_drawn_cg_heights():
+    # UN R13-H, Annex 5 (M1): the front axle's adhesion utilisation curve above the rear's
+    # for braking rates z = 0.15–0.8. Front utilisation β z L/(b + h z) > rear
+    # (1 − β) z L/(a − h z) ⇔ β > (b + h z)/L. Checked for the preset over the CG heights
+    # every car scenario draws (the uncertain section of its YAML file) and, with the
+    # camera rig's mass folded in, over the rigged cars as the model builds them.
+    preset = {k: v.value for k, v in FIAT_500_NUOVA.items()}
+    share = preset["brake_front_share"]
+    wheelbase = preset["cg_to_front"] + preset["cg_to_rear"]
+    z = np.linspace(0.15, 0.8, 66)
+    for name in CAR_SCENARIOS:
+        spec = yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text())
+        heights = spec["uncertain"]["vehicle.cg_height"]
+        for h in (float(heights["low"].split()[0]), float(heights["high"].split()[0])):
+            ideal = _ideal_front_share(preset["cg_to_rear"], h, wheelbase, z)
+            assert np.all(share > ideal), (name, h)
+        resolved = stuntsim.load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+        for variant in [None, *(resolved.scenario.variants or {})]:
+            scenario = resolved if variant is None else resolved.variant(variant)
+            n = 2000
+            draws = draw(3, scenario.uncertain_names, scenario.distributions, 0, n)
+            values = CarModel(scenario).car_values(Parameters(scenario.nominal, draws, n))
+            ideal = _ideal_front_share(
+                values["cg_to_rear"][:, None], values["cg_height"][:, None],
+                (values["cg_to_front"] + values["cg_to_rear"])[:, None], z,
+            )
+            assert np.all(values["brake_front_share"][:, None] > ideal), (name, variant)
+    # The former 0.60 locked the rear first above z = (0.60 L − b)/h = 0.67 at h = 0.55 m.
+    assert 0.60 < _ideal_front_share(preset["cg_to_rear"], 0.55, wheelbase, 0.8)
+
+
+@pytest.mark.parametrize("height", [0.50, 0.62])
+@pytest.mark.parametrize("mu", [0.3, 0.5, 0.8])
+def test_in_the_model_the_preset_front_axle_locks_before_the_rear(height, mu):
+    # The same property in the simulated car: raising the brake request in straight-line
+    # braking at 15 m/s, the front axle must lock at a lower request than the rear
+    # (expected from β > (b + h z)/L above: at the front's lock-up the rear still has
+    # grip to spare).
+    preset = {k: v.value for k, v in FIAT_500_NUOVA.items()}
+    from stuntsim.car.model import VEHICLE_FIELDS
+
+    params = VehicleParams(**{k: preset[k] for k in VEHICLE_FIELDS}).with_overrides(
+        cg_height=height, max_brake_force=3 * preset["mass"] * GRAVITY
+    )
+    requests = np.linspace(0.0, -1.5 * mu * GRAVITY, 3001)
+    state = initial_state(requests.size, speed=15.0)
+    _, out = derivatives(state, 0.0, requests, params, mu, mu)
+    assert out.locked_front.any()
+    first_front = np.flatnonzero(out.locked_front)[0]
+    first_rear = np.flatnonzero(out.locked_rear)[0] if out.locked_rear.any() else requests.size
+    assert first_front < first_rear
