@@ -27,7 +27,7 @@ from stuntsim.car.dynamics import (
     initial_state,
     rk4_step,
 )
-from stuntsim.car.model import CarModel, Parameters
+from stuntsim.car.model import VEHICLE_FIELDS, CarModel, Parameters
 from stuntsim.constants import GRAVITY
 from stuntsim.presets.vehicles import FIAT_500_NUOVA
 from stuntsim.risk.sampling import draw
@@ -304,7 +304,7 @@ def test_the_preset_locks_the_front_axle_first_over_the_drawn_cg_heights():
     for name in CAR_SCENARIOS:
         spec = yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text())
         heights = spec["uncertain"]["vehicle.cg_height"]
-        for h in (float(heights["low"].split()[0]), float(heights["high"].split()[0])):
+        for h in (float(str(heights["low"]).split()[0]), float(str(heights["high"]).split()[0])):
             ideal = _ideal_front_share(preset["cg_to_rear"], h, wheelbase, z)
             assert np.all(share > ideal), (name, h)
         resolved = stuntsim.load_scenario(ROOT / "scenarios" / f"{name}.yaml")
@@ -330,8 +330,6 @@ def test_in_the_model_the_preset_front_axle_locks_before_the_rear(height, mu):
     # (expected from β > (b + h z)/L above: at the front's lock-up the rear still has
     # grip to spare).
     preset = {k: v.value for k, v in FIAT_500_NUOVA.items()}
-    from stuntsim.car.model import VEHICLE_FIELDS
-
     params = VehicleParams(**{k: preset[k] for k in VEHICLE_FIELDS}).with_overrides(
         cg_height=height, max_brake_force=3 * preset["mass"] * GRAVITY
     )

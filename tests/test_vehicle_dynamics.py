@@ -94,8 +94,9 @@ def test_fiala_with_no_peak_force_gives_zero_without_warnings():
     assert np.all(force == 0.0)
 
 
-def test_locked_axle_has_no_lateral_force_left():
-    # Friction ellipse (Hindiyeh & Gerdes 2014): |Fx| = μFz leaves √((μFz)² − Fx²) = 0.
+def test_friction_ellipse_leaves_no_lateral_force_at_full_longitudinal_force():
+    # Friction ellipse (Hindiyeh & Gerdes 2014): |Fx| = μFz leaves √((μFz)² − Fx²) = 0
+    # (a spinning rolling axle; a locked axle slides instead: tests/test_locked_wheels.py).
     fx, fy = combined_slip(-1e6, 0.1, 20e3, 0.8, 3000.0)
     assert fx == pytest.approx(-0.8 * 3000.0)
     assert fy == 0.0

@@ -127,8 +127,9 @@ def combined_slip(longitudinal_request, slip_angle, cornering_stiffness, mu, nor
     The longitudinal force is granted up to the friction limit,
     :math:`F_x = \mathrm{clip}(F_{x,\mathrm{req}}, -\mu F_z, \mu F_z)`; what is left
     bounds the lateral force, :math:`F_{p} = \sqrt{(\mu F_z)^2 - F_x^2}`, which is the
-    peak of the Fiala law (:func:`fiala_lateral_force`). A locked or spinning axle
-    (:math:`|F_x| = \mu F_z`) therefore has no lateral force left.
+    peak of the Fiala law (:func:`fiala_lateral_force`). A spinning driven axle
+    (:math:`|F_x| = \mu F_z`) therefore has no lateral force left. This is the law of a
+    *rolling* axle; a locked one slides (:func:`axle_forces`, :func:`sliding_force`).
 
     Parameters
     ----------
