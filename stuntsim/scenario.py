@@ -212,6 +212,9 @@ class Vehicle(Strict):
     brake_front_share: Friction("Brake balance: front share", ge=0, le=1) = None
     drag_area: Quantity("area", "Aerodynamic drag area Cd·A", ge=0, le=10) = None
     rolling_resistance: Friction("Rolling resistance coefficient", ge=0, le=0.2) = None
+    locked_friction_ratio: Friction(
+        "Locked-wheel (sliding) friction over peak friction, μ_sliding/μ_peak", ge=0.3, le=1
+    ) = None
     top_speed: Speed("Top speed of the car", gt=1, le=120) = None
     roll_gyration_radius: Length("Roll radius of gyration about the CG", gt=0.05, le=2) = None
     eye_forward: Length(

@@ -15,6 +15,7 @@ from stuntsim.car.path import path_from_segments
 from stuntsim.car.rig import rigged_mass_properties
 from stuntsim.cli import main
 from stuntsim.compare import rig_share
+from stuntsim.constants import GRAVITY as G
 from stuntsim.hazards import quasi_static_rollover_threshold, stopping_distance_margin
 from stuntsim.scenario import ScenarioError, parse_scenario, resolve
 from stuntsim.visibility import corner_visibility_distance, stopping_sight_distance
@@ -213,6 +214,32 @@ def test_stopping_distance_after_detection_matches_aashto_ssd():
     assert out.margins["person_not_seen_in_time"][0] == pytest.approx(expected, abs=1e-6)
     assert expected == pytest.approx(distance - ssd, rel=1e-3, abs=0.02)
     assert out.margins["person_struck"][0] > 0  # it stopped short of the person
+
+
+def test_friction_limited_emergency_stop_slides_on_locked_wheels():
+    # Full braking without ABS on μ = 0.5: the preset's brakes (0.95 g, 70 % front) lock
+    # both axles (front 0.665 g of brake against ≤ 0.5·(b + h z)/L ≈ 0.27 g of grip, rear
+    # 0.285 g against ≈ 0.23 g), so the car slides at ρ μ g, ρ = 0.88 the preset's
+    # locked-friction ratio (Wong, Theory of Ground Vehicles, Table 1.3), and stops in
+    # v t + v²/(2 ρ μ g) from first sight (REFERENCES.md stopping distance with the
+    # sliding μ): 8.33 + 8.20 = 16.5 m at 30 km/h, t = 1.0 s. The sight margin uses the
+    # same deceleration. Tolerances as in the AASHTO test above.
+    v, t_pr, mu, ratio = 30.0 / 3.6, 1.0, 0.5, 0.88
+    stop = v * t_pr + v * v / (2 * ratio * mu * G)
+    person = {"name": "crew", "start": [60.0, 0.0], "heading": "90 deg",
+              "start_time": "1 s", "walking_speed": "0.5 m/s", "walk_distance": "1 m"}
+    data = _straight_street(speed_kmh=30.0, person=person, mu=mu, duration=9.0, buildings=[
+        {"name": "far block", "polygon": [[-80, 20], [80, 20], [80, 30], [-80, 30]]}])
+    data["vehicle"]["locked_friction_ratio"] = ratio
+    _model, out = _simulate(data)
+    traj = out.trajectories
+    seen = out.walker_seen_time[0]
+    x_seen = np.interp(seen, traj["t"][0], traj["x"][0])
+    x_stop = traj["x"][0][np.flatnonzero(traj["active"][0] > 0)[-1]]
+    assert x_stop - x_seen == pytest.approx(stop, abs=0.1)
+    expected = stopping_distance_margin(out.walker_sight_distance[0], v, t_pr,
+                                        ratio * mu * G)
+    assert out.margins["person_not_seen_in_time"][0] == pytest.approx(expected, abs=1e-6)
 
 
 def test_stopping_distance_margin_closed_form():

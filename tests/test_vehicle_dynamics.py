@@ -3,7 +3,9 @@
 Each test states where its expected number comes from. The test car resembles a
 Nuova Fiat 500 (REFERENCES.md): wheelbase 1.84 m (period data), 40/60 weight split,
 h = 0.55 m and track 1.12 m (assumptions listed there), mass 600 kg with driver;
-Cf = 20 kN/rad, Cr = 28 kN/rad and I_z = m a b are round test values, not sourced.
+Cf = 20 kN/rad, Cr = 28 kN/rad and I_z = m a b are round test values, not sourced; the
+locked-friction ratio 0.88 is dry asphalt's 0.75 sliding over its 0.85 mid-range peak
+(Wong, Theory of Ground Vehicles, Table 1.3). Locked wheels: tests/test_locked_wheels.py.
 """
 
 import numpy as np
@@ -25,7 +27,7 @@ from stuntsim.car.dynamics import (
     rk4_step,
     simulate_open_loop,
 )
-from stuntsim.car.tyres import combined_slip, fiala_lateral_force
+from stuntsim.car.tyres import axle_forces, combined_slip, fiala_lateral_force
 
 WHEELBASE = 1.84
 MASS = 600.0
@@ -56,6 +58,7 @@ def fiat_500(**overrides) -> VehicleParams:
         brake_front_share=0.6,
         drag_area=0.7,
         rolling_resistance=0.015,
+        locked_friction_ratio=0.88,
     )
     fields.update(overrides)
     return VehicleParams(**fields)
@@ -91,8 +94,9 @@ def test_fiala_with_no_peak_force_gives_zero_without_warnings():
     assert np.all(force == 0.0)
 
 
-def test_locked_axle_has_no_lateral_force_left():
-    # Friction ellipse (Hindiyeh & Gerdes 2014): |Fx| = μFz leaves √((μFz)² − Fx²) = 0.
+def test_friction_ellipse_leaves_no_lateral_force_at_full_longitudinal_force():
+    # Friction ellipse (Hindiyeh & Gerdes 2014): |Fx| = μFz leaves √((μFz)² − Fx²) = 0
+    # (a spinning rolling axle; a locked axle slides instead: tests/test_locked_wheels.py).
     fx, fy = combined_slip(-1e6, 0.1, 20e3, 0.8, 3000.0)
     assert fx == pytest.approx(-0.8 * 3000.0)
     assert fy == 0.0
@@ -175,10 +179,11 @@ def test_steady_yaw_rate_gain_at_half_a_degree_shows_the_fiala_softening():
 
 def test_full_braking_stopping_distance_is_v_squared_over_2_mu_g():
     # d = v²/(2 μ g) (REFERENCES.md): brake capacity 2 m g > μ m g on every axle and the
-    # request −3 g, so both axles sit on their friction limit all the way down.
+    # request −3 g, so both axles lock and slide all the way down, here with the sliding
+    # μ equal to the peak μ (locked_friction_ratio 1; below 1: test_locked_wheels.py).
     speeds = np.array([15.0, 25.0, 15.0, 25.0])
     mu = np.array([0.5, 0.5, 0.8, 0.8])
-    params = no_resistance(max_brake_force=2 * MASS * GRAVITY)
+    params = no_resistance(max_brake_force=2 * MASS * GRAVITY, locked_friction_ratio=1.0)
     result = simulate_open_loop(
         initial_state(4, speed=speeds), 0.0, np.full(600, -3 * GRAVITY), params, DT, mu=mu
     )
@@ -243,8 +248,9 @@ def test_lateral_force_never_exceeds_mu_fz_and_a_huge_steer_makes_the_car_slide(
     # 20–25 m/s on μ = 0.5–0.8 asks for far more than μ g (V² tan δ / L ≈ 150 m/s²),
     # so the car must slide: without braking its sideslip passes 10° (a linear-tyre car
     # would hold β ≈ b r / V − α_r of a few degrees at the μ g limit); braking
-    # hard (−4 m/s² on μ = 0.5, 60 % on the front) locks the front axle, which then has
-    # no lateral force left and the car ploughs on (small yaw rate). Finite throughout.
+    # hard (−4 m/s² on μ = 0.5, 60 % on the front) locks the front axle, which then slides
+    # (its force opposes its sliding velocity, whatever the steer: it no longer steers)
+    # and the car ploughs on (small yaw rate). Finite throughout.
     params = fiat_500()
     mu = np.array([0.5, 0.8, 0.8, 0.5])
     state = initial_state(4, speed=np.array([20.0, 20.0, 25.0, 25.0]))
@@ -269,9 +275,11 @@ def test_lateral_force_never_exceeds_mu_fz_and_a_huge_steer_makes_the_car_slide(
 
 
 def test_model_tyre_forces_are_the_tyre_module_forces():
-    # The model evaluates the Fiala law in its own in-place form; its axle forces must
+    # The model evaluates the tyre laws in its own in-place form; its axle forces must
     # equal tyres.combined_slip at the slip angles α_f = atan2(vy + a r, vx) − δ,
-    # α_r = atan2(vy − b r, vx) (velocity direction minus wheel heading) and its loads.
+    # α_r = atan2(vy − b r, vx) (velocity direction minus wheel heading) and its loads
+    # where an axle rolls, and tyres.axle_forces (rolling or locked, from the brake force
+    # share·m·|a| and the wheel-frame velocity) everywhere.
     params = fiat_500()
     rng = np.random.default_rng(3)
     n = 50
@@ -284,13 +292,22 @@ def test_model_tyre_forces_are_the_tyre_module_forces():
     _, out = derivatives(state, 0.0, accel, params, mu, mu)
     alpha_front = np.arctan2(state[VY] + CG_TO_FRONT * state[YAW_RATE], state[VX]) - state[STEER]
     alpha_rear = np.arctan2(state[VY] - CG_TO_REAR * state[YAW_RATE], state[VX])
-    for alpha, stiffness, load, fx, fy in (
+    brake = np.minimum(MASS * np.maximum(-accel, 0.0), 6000.0)  # max_brake_force
+    delta = state[STEER]
+    front_v = state[VY] + CG_TO_FRONT * state[YAW_RATE]
+    u_front = state[VX] * np.cos(delta) + front_v * np.sin(delta)
+    v_front = front_v * np.cos(delta) - state[VX] * np.sin(delta)
+    for alpha, stiffness, load, fx, fy, locked, brake_axle, u, v in (
         (
             alpha_front,
             20e3,
             out.normal_load_front,
             out.longitudinal_force_front,
             out.lateral_force_front,
+            out.locked_front,
+            0.6 * brake,
+            u_front,
+            v_front,
         ),
         (
             alpha_rear,
@@ -298,11 +315,24 @@ def test_model_tyre_forces_are_the_tyre_module_forces():
             out.normal_load_rear,
             out.longitudinal_force_rear,
             out.lateral_force_rear,
+            out.locked_rear,
+            0.4 * brake,
+            state[VX],
+            state[VY] - CG_TO_REAR * state[YAW_RATE],
         ),
     ):
-        expected_fx, expected_fy = combined_slip(fx, alpha, stiffness, mu, load)
-        np.testing.assert_allclose(expected_fx, fx, rtol=1e-12)
+        expected_fx, expected_fy, expected_locked = axle_forces(
+            fx, brake_axle, u, v, stiffness, mu, load, 0.88
+        )
+        np.testing.assert_array_equal(locked, expected_locked)
+        np.testing.assert_allclose(fx, expected_fx, rtol=1e-12)
         np.testing.assert_allclose(fy, expected_fy, rtol=1e-9, atol=1e-6)
+        rolling_fx, rolling_fy = combined_slip(fx, alpha, stiffness, mu, load)
+        np.testing.assert_allclose(fy[~locked], rolling_fy[~locked], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(rolling_fx[~locked], fx[~locked], rtol=1e-12)
+    # Both lock states occur in this draw (else the test would not check the Coulomb law).
+    assert out.locked_front.any()
+    assert not out.locked_front.all()
     np.testing.assert_allclose(out.normal_load_front + out.normal_load_rear, MASS * GRAVITY)
 
 

@@ -30,7 +30,8 @@ Equations (labels used in the code)
       u_w' = max(u_w, 0.1 m/s), vx' = max(vx, 0.1 m/s): a wheel moving sideways or
       backwards is fully sliding, with its force opposing its lateral velocity.
 (E3)  F_z,f = m (g b − h a_x)/L,  F_z,r = m g − F_z,f,  F_z,f clipped to [0, m g]
-(E4)  F_x = clip(F_x,req, ±μ F_z);  F_y = Fiala(tan α, C_α, √((μF_z)² − F_x²))
+(E4)  rolling axle: F_x = clip(F_x,req, ±μ F_z);  F_y = Fiala(tan α, C_α, √((μF_z)² − F_x²))
+      (locked axle: E13)
 (E5)  m (v̇x − vy r) = F_xf cos δ − F_yf sin δ + F_xr − F_drag − F_roll
 (E6)  m (v̇y + vx r) = F_xf sin δ + F_yf cos δ + F_yr
 (E7)  I_z ṙ = a (F_xf sin δ + F_yf cos δ) − b F_yr
@@ -39,7 +40,7 @@ Equations (labels used in the code)
       body-frame terms r_kin = vx tan δ / L and vy_kin = b r_kin
 (E10) blend weight w = clip((v_b − v_low)/(v_high − v_low), 0, 1),
       v̇y = w·(E6) + (1 − w)(vy_kin − vy)/τ_kin, likewise ṙ with r_kin;
-      in (E5) the F_yf sin δ and vy r terms are multiplied by w
+      in (E5) the F_yf sin δ and vy r terms are multiplied by w (see E14 for locked axles)
 (E11) steering actuator δ̇ = clip((δ_cmd − δ)/τ_δ, ±δ̇_max), δ_cmd clipped to ±δ_max
 (E12) road slope: on a plane rising at angle θ in the direction of the unit vector t,
       gravity's component in the road plane is −g sin θ t; in the body frame
@@ -49,6 +50,35 @@ Equations (labels used in the code)
       limits and leaves the cornering stiffness unchanged (a 10 % grade: cos θ = 0.995).
       The ground forces' moment about the CG, not gravity, transfers load, so (E3) keeps
       using the tyre forces alone (Gillespie 1992, ch. 2, loads on a grade).
+(E13) locked axles. The wheel spin is quasi-static: a braked wheel turns as long as
+      friction can balance its brake. Rolling and fully sliding, its contact patch slides
+      with (u − Ωr, v) in the wheel frame and the force μF_z opposes that velocity, which
+      needs u − Ωr = |v||F_x| / √((μF_z)² − F_x²); Ω ≥ 0 then holds only for
+      |F_x| ≤ μF_z u/|V|, |V| = √(u² + v²). A brake force B (brake_front_share of the
+      request, before the standstill fade of E8) beyond that locks the axle:
+          locked  ⇔  |B| · V_ε > μF_z · max(|u|, ε),   V_ε = max(|V|, ε), ε = 0.1 m/s
+      (for v = 0 the familiar |B| > μF_z; at u = 0 a brake beyond μF_z ε/|V| locks a wheel
+      sliding sideways). A locked axle's force is Coulomb friction against its contact
+      patch's sliding velocity (Pacejka 2012 §3.2, brush model at full sliding):
+          (F_x, F_y) = −ρ μF_z (u, v) / V_ε      (wheel frame)
+      with ρ = locked_friction_ratio = μ_sliding/μ_peak (Wong, Table 1.3). (u, v) is
+      (u_w, v_w) of E2 at the front, rotated back into the body frame with δ like any
+      front force, so that a locked front never steers; (vx, vy − b r) at the rear. The
+      force fades linearly below ε, like the brakes (E8). At the threshold a rolling
+      axle is fully sliding whenever C_α ≥ 3μF_z (|q| = C_α|V|/(3μF_z u) ≥ 1 in Fiala),
+      with μF_z (u, v)/|V| against the sliding direction: with ρ = 1 the two states meet
+      continuously; with ρ < 1 the force drops by ρ at lock-up. A driven, spinning axle
+      keeps E4: a spinning wheel's slip velocity is mostly longitudinal (Ωr − u ≫ |v|), so
+      nearly all of μF_z goes along the wheel and F_y → 0.
+(E14) the kinematic blend (E9, E10) assumes rolling wheels. A locked front axle does not
+      steer the kinematic target (δ_eff = 0 in E9: r_kin = vy_kin = 0), and its lateral
+      force enters (E5) with weight 1 (friction, not a constraint force). With both axles
+      locked nothing constrains the car: w = 1 (the dynamic equations; not singular, the
+      Coulomb forces need no slip angle, and not stiff: below ε the velocities decay at
+      rates ≈ (0.8–1.3) ρμg/ε for the Fiat preset (I_z = m a b; eigenvalues of the
+      Jacobian at standstill), so λ dt ≈ 1.3 at ρμ = 1, dt = 0.01 s: inside RK4's real
+      stability limit 2.79).
+      A locked rear with a rolling front keeps the kinematic target (see approximations).
 
 Sources: Rajamani, R. (2012), *Vehicle Dynamics and Control*, 2nd ed., Springer:
 §2.2 kinematic bicycle model (E9), §2.3 dynamic bicycle model (E2, E5–E7), §3.3
@@ -56,10 +86,12 @@ steady-state cornering; Gillespie, T. D. (1992), *Fundamentals of Vehicle Dynami
 SAE: ch. 2–3 (load transfer under acceleration and braking, E3), ch. 4 (road loads:
 aerodynamic and rolling resistance, E8), ch. 6 (understeer gradient, yaw-velocity gain),
 ch. 9 (rollover threshold); Pacejka (2012) and Hindiyeh & Gerdes (2014) for the tyre
-(E4). The low-speed switch to a kinematic model follows the CommonRoad single-track
-models (*CommonRoad: Vehicle Models*, TU München, models ST/STD), made smooth here with
-array arithmetic instead of their scalar ``if v < v_switch``. Equation numbers of the
-books are not quoted (not checked against the printed editions); the labels E1–E11
+(E4); Pacejka (2012) §3.2 and Wong, *Theory of Ground Vehicles*, Wiley, §1.3 and
+Table 1.3 (peak and sliding adhesion) for the locked axle (E13). The low-speed switch
+to a kinematic model follows the CommonRoad single-track models (*CommonRoad: Vehicle
+Models*, TU München, models ST/STD), made smooth here with array arithmetic instead of
+their scalar ``if v < v_switch``. Equation numbers of the
+books are not quoted (not checked against the printed editions); the labels E1–E14
 are this module's.
 
 Approximations, stated
@@ -77,6 +109,22 @@ Approximations, stated
   linearly to zero below 0.1 m/s, so a stopped car stays stopped and braking never
   pushes a car backwards; the last ~0.1 m/s of a stop decays exponentially (a few mm).
 - Rear-wheel drive only, no reverse gear; the drive force is limited by power, P/max(vx, 1).
+- Friction has one peak μ per surface; only a *locked* axle slides on ρ μ (E13). A rolling
+  tyre that is fully sliding — a drift, a wheel sliding sideways, a spinning driven
+  wheel — keeps the peak μ, though it slides as much as a locked one: this overstates
+  the grip of a drifting or spinning car by up to 1/ρ (≈ 6–20 % for ρ = 0.83–0.94) and
+  so biases its results towards "safe" (less slide, shorter stops while drifting). The
+  Fiala law has no fall-off beyond its peak either.
+- The wheel spin has no state (quasi-static, E13) and so no hysteresis: a real locked
+  wheel stays locked until the brake force drops below ρ μF_z u/|V|, the model's unlocks
+  below μF_z u/|V|. For a brake force between the two the model rolls where a wheel that
+  had locked would still slide (optimistic in that band; never for full braking, whose
+  brake force is far beyond μF_z). Lock-up is instantaneous (no wheel inertia), and an
+  axle locks as a whole (no left/right split, no μ-split).
+- A locked rear with a rolling front below v_high keeps the kinematic bicycle's target
+  (E9 with the steer): the rolling front still constrains the car, and the rear's
+  sliding is not modelled there, so a slow car (v_b < 3 m/s, stopping within
+  v²/(2 ρ μ g) ≲ 1 m) cannot spin out under rear-lock braking. Above v_high it can.
 - Below v_low the lateral states follow the kinematic bicycle (E9, E10): the dynamic
   lateral equations are stiff and singular as v → 0. In that regime the tyre lateral
   force and the vy r term are kept out of the vx equation too (the constraint forces
@@ -85,11 +133,15 @@ Approximations, stated
   stays in the dynamic (sliding) regime; still, a car spinning almost on the spot
   (v_b below ~2 m/s) is brought to rest faster than friction alone would (the
   kinematic model cannot slide). The tyre forces reported in StepOutputs are the
-  Fiala forces even where the kinematic model drives the motion.
+  tyre-law forces (Fiala, or Coulomb where locked) even where the kinematic model
+  drives the motion.
 - Step sizes: RK4 is comfortable at dt ≤ 0.01 s and still stable at 0.02 s for
   car-like parameters; the stiffest parts are the brake fade near standstill
-  (rate ≈ μ g / 0.1 m/s) and the linear tyres just above v_low
-  (rate ≈ (C_f + C_r)/(m v_low)).
+  (rate ≈ μ g / 0.1 m/s), the locked axles' Coulomb fade below ε (the same rate, up to
+  ≈ 1.3 ρμg/ε for the yaw–sideslip pair: dt ≤ 0.02 s at ρμ = 1) and the linear tyres just
+  above v_low (rate ≈ (C_f + C_r)/(m v_low)). The lock state can switch within a step
+  (a discontinuous right-hand side): RK4 is then only first-order accurate over that
+  step.
 """
 
 from __future__ import annotations
@@ -222,6 +274,10 @@ class VehicleParams:
     """Aerodynamic drag area C_d·A [m²]."""
     rolling_resistance: float | np.ndarray
     """Rolling-resistance coefficient f_r [-] (force f_r·m·g)."""
+    locked_friction_ratio: float | np.ndarray
+    """ρ = μ_sliding / μ_peak [-], in (0, 1]: a locked axle slides with ρ μ (E13); the
+    rolling tyres keep the peak μ. Wong, *Theory of Ground Vehicles*, Table 1.3: dry
+    asphalt 0.75 sliding against 0.8–0.9 peak, wet asphalt 0.45–0.6 against 0.5–0.7."""
     air_density: float | np.ndarray = 1.2
     """Air density ρ [kg/m³]; 1.2 near sea level at ~20 °C (REFERENCES.md)."""
     kinematic_blend_speeds: tuple[float, float] = (1.0, 3.0)
@@ -254,6 +310,8 @@ class VehicleParams:
             raise ValueError(f"VehicleParams arrays have different lengths {sorted(sizes)}")
         if not np.all((self.brake_front_share >= 0) & (self.brake_front_share <= 1)):
             raise ValueError("VehicleParams.brake_front_share must be in [0, 1]")
+        if not np.all((self.locked_friction_ratio > 0) & (self.locked_friction_ratio <= 1)):
+            raise ValueError("VehicleParams.locked_friction_ratio must be in (0, 1]")
         if not np.all(self.max_steer < 0.5 * np.pi):
             raise ValueError("VehicleParams.max_steer must be < π/2")
         if not np.all(self.rear_overhang >= 0):
@@ -326,6 +384,7 @@ class VehicleParams:
             neg_third_stiffness_front=-self.cornering_stiffness_front / 3.0,
             neg_third_stiffness_rear=-self.cornering_stiffness_rear / 3.0,
             neg_max_steer_rate=-self.max_steer_rate,
+            neg_lock_ratio=-self.locked_friction_ratio,
         )
 
 
@@ -352,6 +411,7 @@ class _Coefficients(NamedTuple):
     neg_third_stiffness_front: float | np.ndarray
     neg_third_stiffness_rear: float | np.ndarray
     neg_max_steer_rate: float | np.ndarray
+    neg_lock_ratio: float | np.ndarray
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -365,8 +425,9 @@ class StepOutputs(NamedTuple):
     ``ay`` is what loads the outer wheels (compare with ``rollover_threshold``).
     Tyre forces are axle forces in the wheel frame (front) / body frame (rear) [N];
     ``saturation_*`` is |F_y| / available lateral peak √((μF_z)² − F_x²) [-], 1 when
-    nothing is left (a locked or spinning axle). ``sideslip`` β = atan2(vy, vx) [rad].
-    ``dynamic_weight`` is w of (E10): 0 kinematic, 1 fully dynamic.
+    nothing is left (a spinning axle) or the axle is locked (fully sliding).
+    ``sideslip`` β = atan2(vy, vx) [rad]. ``dynamic_weight`` is w of (E10, E14): 0
+    kinematic, 1 fully dynamic. ``locked_*``: the axle is locked (E13), bool.
     """
 
     ax: np.ndarray
@@ -381,6 +442,8 @@ class StepOutputs(NamedTuple):
     saturation_rear: np.ndarray
     sideslip: np.ndarray
     dynamic_weight: np.ndarray
+    locked_front: np.ndarray
+    locked_rear: np.ndarray
 
 
 class _Commands(NamedTuple):
@@ -390,6 +453,8 @@ class _Commands(NamedTuple):
     drive_request: np.ndarray | float  # [N], before the power limit, ≥ 0
     brake_front: np.ndarray | float  # [N], ≤ 0 (a rearward force)
     brake_rear: np.ndarray | float  # [N], ≤ 0
+    brake_front_magnitude: np.ndarray | float  # [N], −brake_front ≥ 0 (lock test, E13)
+    brake_rear_magnitude: np.ndarray | float  # [N], −brake_rear ≥ 0
     mu_front: np.ndarray | float  # [-]
     mu_rear: np.ndarray | float  # [-]
     slope_x: np.ndarray | float  # [m/s²] gravity along the body x axis from the road slope
@@ -407,11 +472,14 @@ def _prepare_commands(
     drive_request = np.clip(force, 0.0, params.max_drive_force)
     brake = np.clip(force, -params.max_brake_force, 0.0)  # ≤ 0
     brake_front = params.brake_front_share * brake
+    brake_rear = brake - brake_front
     return _Commands(
         steer_target=steer_target,
         drive_request=drive_request,
         brake_front=brake_front,
-        brake_rear=brake - brake_front,
+        brake_rear=brake_rear,
+        brake_front_magnitude=np.negative(brake_front),
+        brake_rear_magnitude=np.negative(brake_rear),
         mu_front=np.asarray(mu_front, dtype=np.float64),
         mu_rear=np.asarray(mu_rear, dtype=np.float64),
         slope_x=np.asarray(slope_x, dtype=np.float64),
@@ -548,6 +616,18 @@ _SCRATCH = (
     "weight",
     "body_front_lateral",
     "centripetal",
+    "slide_long_front",
+    "slide_lat_front",
+    "slide_long_rear",
+    "slide_lat_rear",
+    "lock_front",
+    "lock_rear",
+    "weight_front",
+    # The lock state of each axle (E13) and of both, as 1.0 / 0.0: blending with a float
+    # flag (a + f (b − a)) costs four passes, np.copyto(where=) as much as ~14.
+    "locked_front",
+    "locked_rear",
+    "locked_both",
 )
 
 
@@ -633,6 +713,10 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     wheel_lat -= tmp
     slip_front = np.maximum(wheel_long, _MIN_SLIP_SPEED, out=ws.slip_front)
     slip_rear = np.maximum(vx, _MIN_SLIP_SPEED, out=ws.slip_rear)
+    # (E13) a locked axle's sliding direction and lock threshold, from (u, v) of each axle.
+    _sliding(wheel_long, wheel_lat, c, ws.slide_long_front, ws.slide_lat_front,
+             ws.lock_front, tmp)
+    _sliding(vx, rear_lateral, c, ws.slide_long_rear, ws.slide_lat_rear, ws.lock_rear, tmp)
 
     # (E8) resistances; brakes and rolling resistance fade out at standstill.
     fade_rear = np.multiply(vx, 1.0 / _STANDSTILL_SPEED, out=ws.fade_rear)
@@ -663,14 +747,20 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     accel -= resistance
     accel *= c.inv_mass
     _clip_to_friction(accel, request_front, request_rear, commands, c, ws)
-    # Lateral peaks left by the friction ellipse, √((μFz)² − Fx²) (cap² ≥ Fx², exactly).
+    # (E13) a locked axle's lateral force, −ρ μF_z v/max(|V|, ε), before cap is reused.
+    locked_lateral_front = np.multiply(ws.cap_front, ws.slide_lat_front, out=ws.slide_lat_front)
+    locked_lateral_rear = np.multiply(ws.cap_rear, ws.slide_lat_rear, out=ws.slide_lat_rear)
+    # Lateral peaks left by the friction ellipse, √((μFz)² − Fx²). The clipped rolling
+    # force has cap² ≥ Fx² exactly; a locked one (|Fx| ≤ ρ cap) may exceed cap by an ulp.
     peak_front = np.multiply(ws.cap_front, ws.cap_front, out=ws.cap_front)
     np.multiply(force_front, force_front, out=tmp)
     peak_front -= tmp
+    np.maximum(peak_front, 0.0, out=peak_front)
     np.sqrt(peak_front, out=peak_front)
     peak_rear = np.multiply(ws.cap_rear, ws.cap_rear, out=ws.cap_rear)
     np.multiply(force_rear, force_rear, out=tmp)
     peak_rear -= tmp
+    np.maximum(peak_rear, 0.0, out=peak_rear)
     np.sqrt(peak_rear, out=peak_rear)
     # Fiala with q = −C tan α / (3 F_p) = −C v_w / (3 F_p u_w') (front), −C (vy − b r)/(3 F_p vx').
     slip_front *= np.maximum(peak_front, _TINY_FORCE, out=tmp)
@@ -681,6 +771,13 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     rear_lateral *= c.neg_third_stiffness_rear
     rear_lateral /= slip_rear
     lateral_rear = _fiala_normalised(rear_lateral, peak_rear, ws.tmp, ws.tmp2)
+    # (E13) locked axles: the Coulomb force instead of the rolling tyre's.
+    locked_lateral_front -= lateral_front
+    locked_lateral_front *= ws.locked_front
+    lateral_front += locked_lateral_front
+    locked_lateral_rear -= lateral_rear
+    locked_lateral_rear *= ws.locked_rear
+    lateral_rear += locked_lateral_rear
 
     # (E10) blend weight from v_b = √(vx² + vy² + (L r/2)²).
     weight = np.multiply(r, c.half_wheelbase, out=ws.weight)
@@ -693,6 +790,10 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     weight -= c.blend_low
     weight *= c.inv_blend_width
     np.clip(weight, 0.0, 1.0, out=weight)
+    # (E14) both axles locked: no rolling wheel constrains the car, it slides (dynamic
+    # equations, not stiff: the Coulomb forces need no slip angle).
+    np.maximum(weight, np.multiply(ws.locked_front, ws.locked_rear, out=ws.locked_both),
+               out=weight)
 
     # Front axle force in the body frame, lateral component (shared by E6 and E7).
     body_front_lateral = np.multiply(force_front, sin_steer, out=ws.body_front_lateral)
@@ -702,13 +803,15 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     # (E5) longitudinal. The tyre lateral force and the vy r term enter weighted by w: in
     # the kinematic regime v̇x is the tractive acceleration alone, so that with no
     # tractive force a slow car keeps its speed on a constant-radius path, as the
-    # kinematic bicycle does (the constraint forces that turn it do no work).
+    # kinematic bicycle does (the constraint forces that turn it do no work). A locked
+    # front's lateral force is friction, not a constraint force: it enters with weight 1.
     vx_dot = np.multiply(force_front, cos_steer, out=out[VX])
     np.multiply(lateral_front, sin_steer, out=tmp)
+    tmp *= np.maximum(weight, ws.locked_front, out=ws.weight_front)
     centripetal = np.multiply(vy, r, out=ws.centripetal)
     centripetal *= c.mass  # m vy r
+    centripetal *= weight
     tmp -= centripetal
-    tmp *= weight
     vx_dot -= tmp
     vx_dot += force_rear
     vx_dot -= resistance
@@ -716,10 +819,11 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     vx_dot += commands.slope_x  # (E12) in both regimes: a slow car rolls downhill too
 
     # (E9) kinematic targets r_kin = vx tan δ / L, vy_kin = b r_kin, approached with
-    # rate (1 − w)/τ_kin.
+    # rate (1 − w)/τ_kin; (E14) a locked front axle does not steer: δ_eff = 0.
     relax = np.subtract(1.0, weight, out=sin_steer)
     relax *= c.inv_relaxation_time
     yaw_rate_kin = np.multiply(vx, tan_steer, out=tan_steer)
+    yaw_rate_kin -= np.multiply(yaw_rate_kin, ws.locked_front, out=tmp)
     yaw_rate_kin *= c.inv_wheelbase
     lateral_kin = np.multiply(yaw_rate_kin, c.b, out=cos_steer)
     lateral_kin -= vy
@@ -754,6 +858,8 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
         return None
     lateral_front = lateral_front.copy()
     lateral_rear = lateral_rear.copy()
+    locked_front = ws.locked_front > 0.5
+    locked_rear = ws.locked_rear > 0.5
     vy_r = vy * r
     return StepOutputs(
         ax=out[VX] - vy_r,  # v̇x − vy r
@@ -764,10 +870,12 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
         longitudinal_force_rear=force_rear.copy(),
         lateral_force_front=lateral_front,
         lateral_force_rear=lateral_rear,
-        saturation_front=_saturation(lateral_front, peak_front),
-        saturation_rear=_saturation(lateral_rear, peak_rear),
+        saturation_front=_saturation(lateral_front, peak_front, locked_front),
+        saturation_rear=_saturation(lateral_rear, peak_rear, locked_rear),
         sideslip=np.arctan2(vy, vx),
         dynamic_weight=weight.copy(),
+        locked_front=locked_front,
+        locked_rear=locked_rear,
     )
 
 
@@ -808,10 +916,32 @@ def _fiala_normalised(q, peak, shape, magnitude):
     return q
 
 
-def _clip_to_friction(accel, request_front, request_rear, commands: _Commands, c, ws):
-    """(E3, E4): axle loads for a longitudinal acceleration, forces clipped to ±μ F_z.
+def _sliding(u, v, c, slide_long, slide_lat, lock, scratch):
+    """(E13) for one axle with wheel-frame velocity (u, v), in place, no allocation.
 
-    Writes ws.load_front/rear, ws.cap_front/rear (μ F_z) and ws.force_front/rear.
+    Writes slide_long = −ρ u / V_ε and slide_lat = −ρ v / V_ε (the locked force per
+    newton of μF_z) and lock = max(|u|, ε) / V_ε (the axle locks when the brake force
+    exceeds μF_z times this), with V_ε = max(√(u² + v²), ε). ``scratch`` is overwritten.
+    """
+    speed = np.multiply(u, u, out=slide_lat)
+    np.multiply(v, v, out=scratch)
+    speed += scratch
+    np.sqrt(speed, out=speed)
+    np.maximum(speed, _STANDSTILL_SPEED, out=speed)
+    np.abs(u, out=lock)
+    np.maximum(lock, _STANDSTILL_SPEED, out=lock)
+    lock /= speed
+    np.divide(c.neg_lock_ratio, speed, out=speed)  # −ρ / V_ε
+    np.multiply(u, speed, out=slide_long)
+    speed *= v
+
+
+def _clip_to_friction(accel, request_front, request_rear, commands: _Commands, c, ws):
+    """(E3, E4, E13): axle loads for a longitudinal acceleration, forces within friction.
+
+    Writes ws.load_front/rear, ws.cap_front/rear (μ F_z), ws.locked_front/rear (1.0 /
+    0.0) and ws.force_front/rear: clip(F_x,req, ±μF_z) on a rolling axle, −ρ μF_z u/V_ε
+    on a locked one (:func:`_sliding` wrote the directions and thresholds).
     """
     load_front = np.multiply(accel, c.neg_load_transfer, out=ws.load_front)
     load_front += c.static_load_front
@@ -819,17 +949,32 @@ def _clip_to_friction(accel, request_front, request_rear, commands: _Commands, c
     load_rear = np.subtract(c.weight, load_front, out=ws.load_rear)
     cap_front = np.multiply(commands.mu_front, load_front, out=ws.cap_front)
     cap_rear = np.multiply(commands.mu_rear, load_rear, out=ws.cap_rear)
-    force_front = np.minimum(request_front, cap_front, out=ws.force_front)
-    np.maximum(force_front, np.negative(cap_front, out=ws.tmp), out=force_front)
+    # (E13) an axle is locked where |B| > μF_z max(|u|, ε)/V_ε; then F_x = μF_z (−ρ u/V_ε).
+    # The front only brakes: rolling, its faded brake force is within that threshold,
+    # ≤ μF_z, so the clip of E4 never binds there and is skipped.
+    tmp = np.multiply(cap_front, ws.lock_front, out=ws.tmp)
+    locked_front = np.greater(commands.brake_front_magnitude, tmp, out=ws.locked_front)
+    force_front = np.multiply(cap_front, ws.slide_long_front, out=ws.force_front)
+    force_front -= request_front
+    force_front *= locked_front
+    force_front += request_front
+    # The rear is driven or braked; driven (spinning) it is clipped to ±μF_z (E4).
     force_rear = np.minimum(request_rear, cap_rear, out=ws.force_rear)
-    np.maximum(force_rear, np.negative(cap_rear, out=ws.tmp), out=force_rear)
+    np.maximum(force_rear, np.negative(cap_rear, out=tmp), out=force_rear)
+    np.multiply(cap_rear, ws.lock_rear, out=tmp)
+    locked_rear = np.greater(commands.brake_rear_magnitude, tmp, out=ws.locked_rear)
+    np.multiply(cap_rear, ws.slide_long_rear, out=tmp)
+    tmp -= force_rear
+    tmp *= locked_rear
+    force_rear += tmp
 
 
-def _saturation(lateral_force, peak):
-    """|F_y| / available peak [-]; 1 where no lateral grip is left at all."""
+def _saturation(lateral_force, peak, locked):
+    """|F_y| / available peak [-]; 1 where no lateral grip is left at all or the axle is
+    locked (fully sliding)."""
     ratio = np.abs(lateral_force)
     ratio /= np.maximum(peak, 1e-9)
-    return np.where(peak > 0, ratio, 1.0)
+    return np.where((peak > 0) & ~locked, ratio, 1.0)
 
 
 def _as_state(state) -> np.ndarray:

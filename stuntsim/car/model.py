@@ -77,6 +77,7 @@ VEHICLE_FIELDS = (
     "width", "front_overhang", "cornering_stiffness_front", "cornering_stiffness_rear",
     "max_steer", "max_steer_rate", "steer_time_constant", "max_drive_force", "max_drive_power",
     "max_brake_force", "brake_front_share", "drag_area", "rolling_resistance",
+    "locked_friction_ratio",
 )
 SIDESLIP_MIN_SPEED = 3.0  # [m/s] below this, sideslip is not a sign of a slide
 STOPPED_SPEED = 0.05  # [m/s] a car braking for a person counts as stopped below this
@@ -778,20 +779,26 @@ class _Lookout:
     * detection = first seen + the perception–reaction time t_PR: from then on, as soon as
       the person is in the car's way (the collision-course test below, with the car's front
       short of them), the brake command is full braking (the brakes and the tyres limit
-      what it achieves; no ABS, so wheels that lock give no steering); with
+      what it achieves; no ABS, so wheels that lock slide on the sliding friction and give
+      no steering: E13 of :mod:`stuntsim.car.dynamics`); with
       ``evasion: brake_and_swerve`` the driver instead brakes only within the grip they
       believe they have (threshold braking, so the wheels keep rolling if the belief is
       right) and aims ``swerve_offset`` to the side away from the person;
     * the sight margin (``person_not_seen_in_time``, :func:`stuntsim.hazards.
       stopping_distance_margin`), judged once: when the person is first seen, or when the
       car's front reaches their path unseen (D ≤ 0 then). D is the arc length from the
-      car's front to where the person's walk crosses the rehearsed line; a = min(μ g cos θ,
+      car's front to where the person's walk crosses the rehearsed line; a = min(ρ μ g cos θ,
       F_brake/m) + g sin θ on the grade θ (uphill positive), μ the friction under the car
-      at that moment; D is measured to the person's near side (the crossing point less
-      their radius). There is no collision course (margin +inf, no braking) when the
-      person's walk never crosses the line, when they step out after the car has passed,
-      when they have already crossed the car's lane, or when at the present speed the
-      car's rear clears their path before they reach its lane (they would pass behind it).
+      at that moment and ρ the locked-friction ratio μ_sliding/μ_peak, because full
+      braking without ABS locks the wheels once F_brake/m exceeds the grip (ρ = 1 with
+      ``brake_and_swerve``: threshold braking keeps them rolling); this is the stopping
+      distance of a car sliding on locked wheels, v²/(2 ρ μ g) (Wong, Table 1.3), a little
+      pessimistic where only the front axle locks. D is measured to the person's near side
+      (the crossing point less their radius). There is no collision course (margin +inf,
+      no braking) when the person's walk never crosses the line, when they step out after
+      the car has passed, when they have already crossed the car's lane, or when at the
+      present speed the car's rear clears their path before they reach its lane (they
+      would pass behind it).
     """
 
     def __init__(self, model: CarModel, street: StreetGeometry, p: Parameters, car, n: int):
@@ -821,6 +828,7 @@ class _Lookout:
         self.car_length = car["length"]
         self.lane_half = 0.5 * car["width"]
         self.max_brake_decel = car["max_brake_force"] / car["mass"]
+        self.locked_friction_ratio = car["locked_friction_ratio"]
         self.occluders = [*body_occluders(scenario.vehicle.preset),
                           *rig_occluders(scenario.rig)]
         self.opaque = [s for s in street.solids if s.category in OPAQUE_CATEGORIES]
@@ -915,8 +923,10 @@ class _Lookout:
             if not judge.any():
                 continue
             theta = np.arctan(grade)
-            decel = (np.minimum(mu * G * np.cos(theta), self.max_brake_decel)
-                     + G * np.sin(theta))
+            grip = mu * G * np.cos(theta)
+            if self.swerve_offset is None:  # full braking, no ABS: sliding on locked wheels
+                grip = grip * self.locked_friction_ratio
+            decel = np.minimum(grip, self.max_brake_decel) + G * np.sin(theta)
             margin = stopping_distance_margin(np.maximum(distance, 0.0),
                                               speed, self.reaction, decel)
             self.sight_margin[k] = np.where(judge & conflict, margin, self.sight_margin[k])
