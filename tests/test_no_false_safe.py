@@ -42,14 +42,14 @@ def _rome(change=None, samples=None):
     return resolve(parse_scenario(yaml.safe_dump(data, sort_keys=False), source="rome"))
 
 
-def _short(data, duration="5 s"):
+def _short(data, duration="3 s"):
     data["simulation"]["duration"] = duration
 
 
 # ------------------------------------------------------------------------- completion
 def test_takes_that_never_reach_the_stunt_are_an_error_not_a_safe_run():
-    # The reproduction: duration 5 s, the car is still on the approach straight
-    # (the plan needs ≈ 10 s: 38 m at 45 km/h, then braking to 18 km/h for the corner).
+    # The reproduction (5 s there; 3 s here, so that no take even reaches the corner
+    # entry at 38 m: 3 s at 45 km/h is 37.5 m; the plan needs ≈ 10 s in all).
     resolved = _rome(_short)
     with pytest.raises(IncompleteRunError, match=r"simulation\.duration") as info:
         stuntsim.run(resolved, samples=64, executor="serial", keep_trajectories=0)
@@ -59,7 +59,7 @@ def test_takes_that_never_reach_the_stunt_are_an_error_not_a_safe_run():
 
 def test_cli_refuses_a_run_that_reaches_no_stunt_and_writes_nothing(tmp_path, capsys):
     short = tmp_path / "short.yaml"
-    short.write_text(ROME.read_text().replace("duration: 20 s", "duration: 5 s"))
+    short.write_text(ROME.read_text().replace("duration: 20 s", "duration: 3 s"))
     out = tmp_path / "out"
     assert main(["run", str(short), "--samples", "64", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -177,7 +177,7 @@ def test_one_g_for_thresholds_dynamics_and_severity():
                            max_steer_rate=1.0, steer_time_constant=0.05,
                            max_drive_force=2500, max_drive_power=13200,
                            max_brake_force=5000, brake_front_share=0.7, drag_area=0.5,
-                           rolling_resistance=0.015)
+                           rolling_resistance=0.015, locked_friction_ratio=0.88)
     assert quasi_static_rollover_threshold(1.12, 0.55) == params.rollover_threshold
     # v = √(2 g h): a fall of 10 m lands at √(2 · 9.80665 · 10) m/s
     assert severity.fall_impact_speed(10.0) == pytest.approx(math.sqrt(2 * 9.80665 * 10))
