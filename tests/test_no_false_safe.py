@@ -133,7 +133,8 @@ def test_a_study_on_takes_that_never_reach_the_stunt_is_refused():
     from stuntsim.studies import rare_event
 
     with pytest.raises(IncompleteRunError):
-        rare_event(_rome(_short), "collision", method="qmc", n_qmc=16, randomisations=2)
+        rare_event(_rome(lambda d: _short(d, "1 s")), "collision", method="qmc", n_qmc=16,
+                   randomisations=2)
 
 
 def test_accumulator_bounds_only_the_undetermined_samples():
