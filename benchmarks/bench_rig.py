@@ -25,7 +25,8 @@ import numpy as np
 import yaml
 
 import stuntsim
-from stuntsim.car.model import OPAQUE_CATEGORIES, CarModel
+from stuntsim.car.model import CarModel
+from stuntsim.car.monitors import OPAQUE_CATEGORIES
 from stuntsim.car.rig import body_occluders, rig_occluders
 from stuntsim.scenario import parse_scenario, resolve
 from stuntsim.visibility import eye_in_world, visible

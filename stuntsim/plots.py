@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
 from stuntsim import formatting as fmt
-from stuntsim.car.model import OPAQUE_CATEGORIES
+from stuntsim.car.monitors import OPAQUE_CATEGORIES
 from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import walker_position

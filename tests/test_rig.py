@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 import stuntsim
-from stuntsim.car.model import CarModel, Parameters, _walk_crossing
+from stuntsim.car.model import CarModel, Parameters
+from stuntsim.car.monitors import _walk_crossing
 from stuntsim.car.path import path_from_segments
 from stuntsim.car.rig import rigged_mass_properties
 from stuntsim.cli import main
