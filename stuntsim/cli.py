@@ -244,7 +244,13 @@ def _run_train(args, resolved, out_dir: Path) -> int:
 
 
 def _run_estimator(args, resolved, out_dir: Path) -> int:
-    """``run --method qmc|subset``: one hazard at a time (margins have different units)."""
+    """``run --method qmc|subset``: one hazard at a time (margins have different units).
+
+    A subset run that did not converge (stuntsim.risk.subset: stalled or tied levels,
+    frozen chains, replicates that disagree, …) reports crude Monte Carlo on fresh samples
+    instead; its row says so, a warning names the rule, and summary.json carries the
+    status under the hazard and in a top-level ``warnings`` list.
+    """
     from stuntsim import __version__
     from stuntsim.car.dynamics import NumericalError
     from stuntsim.car.model import CarModel
@@ -262,9 +268,10 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
     if args.method == "qmc" and size & (size - 1):
         return _error(f"--samples must be a power of two for qmc, got {size}", EXIT_BAD_INPUT)
     results = {}
+    run_warnings: list[str] = []
     print(f"{resolved.scenario.name}: {args.method}, seed {seed}")
     print(f"{'hazard':<18} {'probability':>11}  {'95 % interval':<24} {'CoV':>6} "
-          f"{'evaluations':>11}")
+          f"{'evaluations':>11}  status")
     for name in hazards:
         try:
             if args.method == "subset":
@@ -282,12 +289,23 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
         probability = result.probability
         if args.method == "subset":
             cov = result.cov
+            status = "converged" if result.converged else (
+                f"NOT CONVERGED: crude MC, {result.fallback_failures} of "
+                f"{result.fallback_samples} failed")
         else:
             cov = result.std_error / probability if probability > 0 else math.inf
+            status = ""
         lo, hi = result.ci95
         cov_text = f"{cov:.2f}" if math.isfinite(cov) else "n/a"
-        print(f"{name:<18} {probability:>11.3g}  [{lo:.3g}, {hi:.3g}]{'':<6} {cov_text:>6} "
-              f"{result.evaluations:>11}")
+        interval = f"[{lo:.3g}, {hi:.3g}]"
+        print(f"{name:<18} {probability:>11.3g}  {interval:<24} {cov_text:>6} "
+              f"{result.evaluations:>11}  {status}")
+        if args.method == "subset" and not result.converged:
+            message = f"{name}: subset simulation did not converge; {result.summary()}"
+            run_warnings.append(message)
+            results[name]["warning"] = message
+    for message in run_warnings:
+        print(f"warning: {message}", file=sys.stderr)
     info = {
         "scenario": resolved.scenario.name,
         "scenario_file": resolved.source,
@@ -296,6 +314,7 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
         "method": args.method,
         "seed": seed,
         "model_evaluations": sum(r["evaluations"] for r in results.values()),
+        "warnings": run_warnings,
         "hazards": results,
     }
     write_atomic(out_dir / "summary.json",
