@@ -860,12 +860,13 @@ def _combine(runs: list[SubsetRun], diagnostics: list[Diagnostic]):
         half = float(scipy.stats.t.ppf(0.975, replicates - 1)) * math.sqrt(
             s2 / replicates + s2**2 / (2 * (replicates - 1)))
         lo, hi = min(lo, math.exp(centre - half)), max(hi, math.exp(centre + half))
-        # Cochran's Q on ln p̂_r + s_r²/2 (each ≈ N(ln p, s_r²), module docstring)
-        s2_r = np.log1p(cov**2)
+        # Cochran's Q on ln p̂_r + s_r²/2 (each ≈ N(ln p, s_r²), module docstring);
+        # identical estimates (e.g. all p̂ = 1 with δ = 0) agree
+        s2_r = np.maximum(np.log1p(cov**2), np.finfo(float).tiny)
         centred = y + s2_r / 2
         weights = 1.0 / s2_r
         mean = float(np.sum(weights * centred) / np.sum(weights))
-        q = float(np.sum(weights * (centred - mean) ** 2))
+        q = 0.0 if np.all(p == p[0]) else float(np.sum(weights * (centred - mean) ** 2))
         limit = float(scipy.stats.chi2.ppf(1.0 - REPLICATE_ALPHA, replicates - 1))
         if q > limit:
             listed = ", ".join(f"{x:.3g}" for x in p)
