@@ -171,8 +171,9 @@ takes, p̂ = 5.5e-5) 0 [0, 4.1e-23] after 20 stalled levels, or 1.2e-10 [3.4e-11
 A run is **not converged**, and reports no probability of its own, when any of these
 rules fires (constants and their reasons at their definitions below):
 
-* ``stalled``: two levels in a row whose threshold step is below STALL_RATIO = 0.1 of the
-  margin left (b_j − b_{j+1} < 0.1 b_{j+1}). Not measured against the spread of the
+* ``stalled``: two levels in a row at whose pace 0 is more than STALL_DECADES = 10 decades
+  of probability away, b_{j+1}/(b_j − b_{j+1}) · log10(1/p0) > 10 (with p0 = 0.1: a
+  step below 0.1 of the margin left). Not measured against the spread of the
   level's margins: in a basin above 0 the level's spread shrinks with the steps (the
   subset conditions on ever smaller margins), so the ratio of step to spread stays of
   order one while the thresholds creep to the floor (Rome: 0.035, 0.032, 0.030, 0.029,
@@ -325,13 +326,16 @@ STOP_FRACTION_OF_P0 = 0.5
 
 # --- when a run has not converged (module docstring, "When subset simulation fails") ---
 
-#: Stalled thresholds: a step b_j − b_{j+1} below this fraction of what is left, b_{j+1},
-#: at STALL_LEVELS levels in a row. At that rate 0 is more than 1/0.1 = 10 levels away and
-#: the steps shrink geometrically towards a positive floor (a dead end: a local minimum
-#: of the margin above 0). Healthy runs take steps of 0.33 or more of what is left (100
-#: runs on each of the five reference problems, 2-D and 10-D, both samplers, N = 1000);
-#: a cube-root transform of the linear margin still takes 0.13 or more.
-STALL_RATIO = 0.1
+#: Stalled thresholds: at the pace of the last step, 0 is more than this many decades of
+#: probability away: b_{j+1}/(b_j − b_{j+1}) levels of log10(1/p0) decades each, at
+#: STALL_LEVELS levels in a row. Steps that shrink geometrically towards a positive floor
+#: (a dead end: a local minimum of the margin above 0) do this. With p0 = 0.1 it is a step
+#: below 0.1 of the margin left; healthy runs take 0.33 or more (100 runs on each of the
+#: five reference problems, 2-D and 10-D, both samplers, N = 1000), and a cube-root
+#: transform of the linear margin still 0.13. In decades, not in levels, so that a larger
+#: p0 (smaller steps per level) is judged by the same pace (Rome at p0 = 0.3 stalled
+#: falsely at 0.1 per level).
+STALL_DECADES = 10.0
 #: Consecutive slow levels before a run counts as stalled (one slow step can be noise).
 STALL_LEVELS = 2
 #: Tied threshold: when distinct points share the N_s-th smallest margin z (a plateau of
@@ -745,13 +749,15 @@ def _replicate(dim, n, n_seeds, p0, rng, max_levels, sampler) -> Generator:
                     stop = notes.pop()
             if stop is None and thresholds:
                 step = thresholds[-1] - threshold
-                slow_levels = slow_levels + 1 if step < STALL_RATIO * threshold else 0
+                slow = threshold * math.log10(1.0 / p0) > STALL_DECADES * step
+                slow_levels = slow_levels + 1 if slow else 0
                 if slow_levels >= STALL_LEVELS:
+                    history = ", ".join(f"{b:.4g}" for b in (*thresholds[-2:], threshold))
                     stop = Diagnostic(
                         "stalled", level, None,
-                        f"thresholds {thresholds[-2]:.4g}, {thresholds[-1]:.4g}, "
-                        f"{threshold:.4g}: steps below {STALL_RATIO} of the margin left "
-                        f"at {STALL_LEVELS} levels in a row (a floor above 0)")
+                        f"thresholds {history}: at this pace 0 is more than "
+                        f"{STALL_DECADES:g} decades of probability away at {STALL_LEVELS} "
+                        f"levels in a row (a floor above 0)")
         converged = stop is None and n_failed >= STOP_FRACTION_OF_P0 * n_seeds
         last = converged or stop is not None
         if stop is not None:
