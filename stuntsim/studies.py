@@ -26,6 +26,11 @@ BATCH = 8192  # samples per model call (the model's fast regime)
 #: replicates that disagree show it (stuntsim.risk.subset, "When subset simulation fails").
 #: 4 replicates caught every lost region on the synthetic problems where 2 let 14 % through.
 SUBSET_REPLICATES = 4
+#: Fresh independent samples for the crude Monte Carlo fallback of a subset run that did not
+#: converge, per sample of a level: 16 000 at N = 1000, one or two model calls (≈ 1 ms a
+#: sample in large batches, ≈ 15 s); with no failure among them p ≤ 2.3e-4 (Clopper–Pearson
+#: 95 %), against 9.2e-4 from the library default N·R = 4000.
+FALLBACK_PER_LEVEL_SAMPLE = 16
 
 
 def margin_function(resolved: ResolvedScenario, hazard: str):
@@ -140,8 +145,8 @@ def rare_event(
     Subset simulation runs ``replicates`` independent replicates together (one model call
     per Markov-chain step for all of them, so they cost little more time than one) and
     reports convergence only when they agree (:mod:`stuntsim.risk.subset`); a run that did
-    not converge reports crude Monte Carlo on fresh samples instead (``result.converged``,
-    ``result.summary()``).
+    not converge reports crude Monte Carlo on 16·``n_per_level`` fresh samples instead
+    (``result.converged``, ``result.summary()``).
     """
     names = resolved.uncertain_names
     if not names:
@@ -158,7 +163,9 @@ def rare_event(
             return evaluate(values)
 
         return subset_simulation(limit_state, len(names), n_per_level=n_per_level, p0=p0,
-                                 replicates=replicates, rng=rng)
+                                 replicates=replicates,
+                                 fallback_samples=FALLBACK_PER_LEVEL_SAMPLE * n_per_level,
+                                 rng=rng)
     if method == "qmc":
         def limit_state_u(u: np.ndarray) -> np.ndarray:
             values = np.column_stack([dist.ppf(u[:, j]) for j, dist in enumerate(dists)])
