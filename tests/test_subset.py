@@ -30,9 +30,7 @@ per run; the 5 × 200 runs take about 10 s):
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,8 +42,6 @@ from stuntsim.risk.subset import SubsetResult, subset_simulation
 
 SEEDS = 200
 N_PER_LEVEL = 2000
-ROOT = Path(__file__).resolve().parents[1]
-ROME_SEED = 20201123  # the scenario's seed
 
 
 REFERENCE = REFERENCE_PROBLEMS
@@ -438,6 +434,19 @@ def test_replicates_share_limit_state_calls_and_counts_add_up():
     assert result.probability == pytest.approx(np.mean([r.probability for r in result.replicates]))
 
 
+def test_replicates_decades_apart_give_a_finite_interval():
+    # Cox's interval of two replicates 1e-10 and 1e-4 has a half-width of ≈ 10⁴ in ln p:
+    # its upper end is capped at p = 1 rather than overflowing
+    from stuntsim.risk.subset import SubsetRun, _combine
+
+    runs = [SubsetRun(p, 0.9, 0.9, 0, (), (), (), (), True, 0, 500) for p in (1e-10, 1e-4)]
+    found: list = []
+    _, _, (lo, hi) = _combine(runs, found)
+    assert 0.0 <= lo <= 1e-10
+    assert hi == 1.0
+    assert [d.rule for d in found] == ["replicates_disagree"]
+
+
 def test_result_to_dict_is_json_and_carries_the_status():
     import json
 
@@ -514,41 +523,3 @@ def test_the_plateau_estimate_is_accurate_with_one_replicate():
     p = np.array([r.probability for r in results])
     assert abs(p.mean() / exact - 1) < 0.10
 
-
-# --- the car: Rome's hazards against a large crude Monte Carlo run -----------------------
-
-ROME_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rome_crude_mc.json"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("hazard", ["person_struck", "collision", "loss_of_control"])
-def test_rome_subset_agrees_with_crude_monte_carlo(hazard):
-    # Reference: tests/fixtures/rome_crude_mc.json, made by make_rome_crude_mc.py (≥ 100 000
-    # takes; k, n and the Clopper–Pearson 95 % interval per hazard; failure at margin ≤ 0).
-    # The subset run (rare_event's defaults: 4 replicates of N = 1000, fixed seed) and the
-    # crude run are independent estimates of one p, so their 95 % intervals must overlap:
-    # two valid 95 % intervals of one quantity miss each other with probability < 5 %
-    # (≈ 0.6 % when they are as wide as each other). Overlap, not "the subset interval
-    # holds the crude p̂": the crude p̂ has its own error (person_struck: 11 strikes, CoV
-    # 0.3), and asking for it would fail a correct method far more often. This holds for
-    # a converged run (its lognormal/Cox interval) and for one that reports crude Monte
-    # Carlo on fresh points instead (its Clopper–Pearson interval), which must then say
-    # so. When the car model changes, regenerate the fixture (its docstring).
-    import stuntsim
-    from stuntsim.studies import rare_event
-
-    fixture = json.loads(ROME_FIXTURE.read_text())
-    resolved = stuntsim.load_scenario(ROOT / fixture["scenario"])
-    assert resolved.sha256 == fixture["scenario_sha256"]
-    reference = fixture["hazards"][hazard]
-    assert reference["n"] >= 100_000
-    mc_lo, mc_hi = reference["clopper_pearson95"]
-
-    result = rare_event(resolved, hazard, method="subset", seed=ROME_SEED)
-    lo, hi = result.ci95
-    assert lo <= mc_hi
-    assert hi >= mc_lo
-    if not result.converged:
-        assert result.fallback == "crude Monte Carlo"
-        assert result.problems
-        assert result.probability == result.fallback_failures / result.fallback_samples

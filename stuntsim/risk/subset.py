@@ -865,7 +865,10 @@ def _combine(runs: list[SubsetRun], diagnostics: list[Diagnostic]):
         centre = float(y.mean()) + s2 / 2
         half = float(scipy.stats.t.ppf(0.975, replicates - 1)) * math.sqrt(
             s2 / replicates + s2**2 / (2 * (replicates - 1)))
-        lo, hi = min(lo, math.exp(centre - half)), max(hi, math.exp(centre + half))
+        # (an upper end beyond p = 1 says nothing more than 1; capping also keeps exp()
+        # finite for replicates decades apart)
+        lo = min(lo, math.exp(min(centre - half, 0.0)))
+        hi = max(hi, math.exp(min(centre + half, 0.0)))
         # Cochran's Q on ln p̂_r + s_r²/2 (each ≈ N(ln p, s_r²), module docstring);
         # identical estimates (e.g. all p̂ = 1 with δ = 0) agree
         s2_r = np.maximum(np.log1p(cov**2), np.finfo(float).tiny)
