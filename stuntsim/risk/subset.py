@@ -258,10 +258,19 @@ problem 85 % of fresh runs stall again, and keeping the first that converges sel
 lucky ones: their estimates are heavy-tailed, bias +4, CoV 12); **p0 = 0.2, 0.3** to
 keep more seeds of a small failure region per level (two-regions with R = 4: converged
 0.26 and 0.39 of the runs instead of 0.20, misses 0.019 and 0, but 1.3× and 1.6× the
-evaluations, and the reference problems lose per evaluation; on the car, where a call's
-cost is mostly its fixed ≈ 1.2 s, p0 = 0.3 needs fewer calls per level but more levels:
-see ``tests/test_subset.py``); **R = 2** (14 % confident misses, above); a stall rule
-against the spread of the level's margins (blind to a basin, above).
+evaluations, and the reference problems lose per evaluation; on Rome's ``person_struck``
+with R = 1, p0 = 0.3 gave 2.5e-5, 8.5e-6, 1.9e-7, 1.3e-6 and two stalls in six seeds, no
+better than p0 = 0.1); **N = 4000** per level on Rome (R = 1, six seeds: 2.2e-5, 4.4e-5,
+then 2.2e-6, 2.1e-6, 1.0e-6 and 1.5e-7, all "converged": four times the seeds do not get
+the chains into the strike region, which a jump guards, and half the runs settle in the
+same wrong mode, which only disagreeing replicates reveal); **R = 2** (14 % confident
+misses, above); a stall rule against the spread of the level's margins (blind to a
+basin, above). Not tried: combining the subset estimate with the crude fraction of the
+level-0 points when those already hold failures (they are the lowest margins, so they
+are always seeds and their chains carry them into the estimate; the two estimates share
+those points, and their covariance would be needed), and the sequential importance
+sampling of Papaioannou et al. (2016), which weights rather than discards the samples
+of a region whose margin is not yet small.
 
 References
 ----------
@@ -272,6 +281,8 @@ Unbiasedness of some generalized adaptive multilevel splitting algorithms. Annal
 Applied Probability 26(6):3559–3601 (ties at a level).
 Zhou, X.-H. & Gao, S. (1997). Confidence intervals for the log-normal mean. Statistics in
 Medicine 16(7):783–790 (Cox's method).
+Papaioannou, I., Papadimitriou, C. & Straub, D. (2016). Sequential importance sampling
+for structural reliability analysis. Structural Safety 62:66–75 (not tried, see above).
 Cochran, W. G. (1954). The combination of estimates from different experiments.
 Biometrics 10(1):101–129.
 Clopper, C. J. & Pearson, E. S. (1934). The use of confidence or fiducial limits
