@@ -473,8 +473,9 @@ class SubsetResult:
         Au & Beck's δ = √(Σ δ_j²) of the first replicate (chains and levels treated as
         independent) [-].
     ci95 : (float, float)
-        Converged: lognormal 95 % interval from ``cov`` (module docstring). Not converged:
-        the Clopper–Pearson (exact) interval of the fallback's k of n.
+        Converged: lognormal 95 % interval from ``cov``, with R ≥ 2 widened to hold Cox's
+        interval from the replicates' spread (module docstring). Not converged: the
+        Clopper–Pearson (exact) interval of the fallback's k of n.
     evaluations : int
         Limit-state points evaluated, all replicates and the fallback.
     levels, level_probabilities, level_covs : tuple of float
