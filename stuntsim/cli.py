@@ -288,12 +288,21 @@ def _run_train(args, resolved, out_dir: Path) -> int:
 
 
 def _run_estimator(args, resolved, out_dir: Path) -> int:
-    """``run --method qmc|subset``: one hazard at a time (margins have different units)."""
+    """``run --method qmc|subset``: one hazard at a time (margins have different units).
+
+    Every argument is checked before any model runs. A subset run that did not converge
+    (stuntsim.risk.subset: stalled or tied levels, frozen chains, replicates that disagree,
+    …) reports crude Monte Carlo on fresh samples instead; its row says so, a warning names
+    the rule, and summary.json carries the status under the hazard and in a top-level
+    ``warnings`` list. A hazard that does not apply to the scene (e.g. no one to strike)
+    is left out with a note; asking for it by name, or leaving nothing to estimate, is an
+    error.
+    """
     from stuntsim import __version__
+    from stuntsim import formatting as fmt
     from stuntsim.car.model import CarModel
-    from stuntsim.errors import NumericalError
-    from stuntsim.report import write_atomic
-    from stuntsim.studies import rare_event
+    from stuntsim.errors import ScenarioError, StuntWarning
+    from stuntsim.studies import SUBSET_P0, rare_event
 
     known = CarModel(resolved).hazards
     hazards = [args.hazard] if args.hazard else list(known)
@@ -303,35 +312,57 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
                       EXIT_BAD_INPUT)
     seed = resolved.scenario.seed if args.seed is None else args.seed
     size = args.samples or (1000 if args.method == "subset" else 1024)
-    if args.method == "qmc" and size & (size - 1):
-        return _error(f"--samples must be a power of two for qmc, got {size}", EXIT_BAD_INPUT)
+    if args.method == "qmc" and (size < 2 or size & (size - 1)):
+        return _error(f"--samples must be a power of two ≥ 2 for qmc, got {size}",
+                      EXIT_BAD_INPUT)
+    seeds_per_level = size * SUBSET_P0
+    if args.method == "subset" and (size < 20 or seeds_per_level != round(seeds_per_level)):
+        return _error(f"--samples is the subset level size N: at least 20 and N·p0 (p0 = "
+                      f"{SUBSET_P0}) a whole number of seeds, got {size}", EXIT_BAD_INPUT)
     results = {}
+    run_warnings: list[str] = []
     print(f"{resolved.scenario.name}: {args.method}, seed {seed}")
     print(f"{'hazard':<18} {'probability':>11}  {'95 % interval':<24} {'CoV':>6} "
-          f"{'evaluations':>11}")
+          f"{'evaluations':>11}  status")
     for name in hazards:
         try:
-            if args.method == "subset":
-                result = rare_event(resolved, name, method="subset", n_per_level=size,
-                                    seed=seed)
-            else:
-                result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed)
-        except NumericalError as err:
-            return _error(f"{args.scenario}: the simulation went numerically wrong: {err}",
-                          EXIT_NUMERICAL)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", StuntWarning)
+                if args.method == "subset":
+                    result = rare_event(resolved, name, method="subset", n_per_level=size,
+                                        seed=seed)
+                else:
+                    result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed)
         except ValueError as err:  # e.g. a hazard with no finite margin in this scenario
-            print(f"{name:<18} skipped: {err}")
+            if isinstance(err, ScenarioError) or args.hazard:
+                raise
+            print(f"{name:<18} not estimated: {err}")
+            run_warnings.append(f"{name}: not estimated: {err}")
             continue
+        run_warnings += [f"{name}: {w.message}" for w in caught
+                         if issubclass(w.category, StuntWarning)]
         results[name] = result.to_dict()
         probability = result.probability
         if args.method == "subset":
             cov = result.cov
+            status = "converged" if result.converged else (
+                f"NOT CONVERGED: crude MC, {result.fallback_failures} of "
+                f"{result.fallback_samples} failed")
         else:
             cov = result.std_error / probability if probability > 0 else math.inf
+            status = ""
         lo, hi = result.ci95
         cov_text = f"{cov:.2f}" if math.isfinite(cov) else "n/a"
-        print(f"{name:<18} {probability:>11.3g}  [{lo:.3g}, {hi:.3g}]{'':<6} {cov_text:>6} "
-              f"{result.evaluations:>11}")
+        print(f"{name:<18} {fmt.probability(probability):>11}  {fmt.interval(lo, hi):<24} "
+              f"{cov_text:>6} {result.evaluations:>11}  {status}")
+        if args.method == "subset" and not result.converged:
+            message = f"{name}: {result.summary()}"
+            run_warnings.append(message)
+            results[name]["warning"] = message
+    if not results:
+        return _error("no hazard could be estimated (see the notes above); nothing written",
+                      EXIT_BAD_INPUT)
+    _warn(run_warnings)
     info = {
         "scenario": resolved.scenario.name,
         "scenario_file": resolved.source,
@@ -340,11 +371,10 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
         "method": args.method,
         "seed": seed,
         "model_evaluations": sum(r["evaluations"] for r in results.values()),
+        "warnings": run_warnings,
         "hazards": results,
     }
-    write_atomic(out_dir / "summary.json",
-                 (json.dumps(info, indent=2, allow_nan=False) + "\n").encode())
-    print(f"\nwrote {out_dir / 'summary.json'}")
+    _commit(out_dir, "run", {"summary.json": _json(info)})
     return EXIT_OK
 
 

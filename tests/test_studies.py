@@ -112,3 +112,44 @@ def test_convergence_figure_draws_mc_and_subset_estimates():
     assert plot_convergence(ax, mc, runs, exact=float(ndtr(-3.0)), label="g ≤ 0") is ax
     assert ax.get_xscale() == "log"
     assert "evaluations" in ax.get_xlabel()
+
+
+def test_cli_subset_says_which_hazard_did_not_converge(tmp_path, capsys, monkeypatch):
+    # The estimator is replaced by two quick synthetic runs, so only the reporting is
+    # checked here: one converged (linear, p = Φ(−3)) and one whose margin has a floor
+    # above 0 (0.5 + e^{−u1}: stalled thresholds, crude Monte Carlo instead).
+    import stuntsim.studies
+    from stuntsim.risk.reference import linear
+    from stuntsim.risk.subset import subset_simulation
+
+    def fake(resolved, hazard, **kwargs):
+        g = linear(3.0) if hazard == "collision" else (lambda u: 0.5 + np.exp(-u[:, 0]))
+        return subset_simulation(g, 2, n_per_level=500, replicates=2,
+                                 rng=np.random.default_rng(1))
+
+    monkeypatch.setattr(stuntsim.studies, "rare_event", fake)
+    for hazard in ("collision", "person_struck"):
+        code = main(["run", str(ROME), "--method", "subset", "--hazard", hazard,
+                     "--out", str(tmp_path / hazard), "--quiet"])
+        assert code == 0
+        out, err = capsys.readouterr()
+        data = json.loads((tmp_path / hazard / "summary.json").read_text())
+        row = next(line for line in out.splitlines() if line.startswith(hazard))
+        entry = data["hazards"][hazard]
+        if hazard == "collision":
+            assert row.rstrip().endswith("converged")
+            assert data["warnings"] == []
+            assert entry["status"] == "converged"
+            assert "warning" not in err
+        else:
+            assert "NOT CONVERGED" in row
+            assert "crude MC, 0 of 1000 failed" in row
+            assert entry["status"] == "not converged"
+            assert entry["fallback"] == "crude Monte Carlo"
+            assert "stalled" in {d["rule"] for d in entry["diagnostics"]}
+            assert len(data["warnings"]) == 1
+            assert data["warnings"][0].startswith("person_struck: subset simulation did "
+                                                  "not converge")
+            assert entry["warning"] == data["warnings"][0]
+            assert "warning: person_struck" in err
+            assert "stalled" in err
