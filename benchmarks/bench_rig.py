@@ -25,9 +25,9 @@ import numpy as np
 import yaml
 
 import stuntsim
-from stuntsim.car.model import CarModel
-from stuntsim.car.monitors import OPAQUE_CATEGORIES
-from stuntsim.car.rig import body_occluders, rig_occluders
+from stuntsim.kinds.car.model import CarModel
+from stuntsim.kinds.car.monitors import OPAQUE_CATEGORIES
+from stuntsim.kinds.car.rig import body_occluders, rig_occluders
 from stuntsim.scenario import parse_scenario, resolve
 from stuntsim.visibility import eye_in_world, visible
 

@@ -8,7 +8,7 @@ Figures (see benchmarks/README.md for what each one counts):
 
 1. closed loop: ``stuntsim.run(resolved, samples=N, keep_trajectories=0)``, serial executor,
    each N in its own subprocess (which also gives that run's peak RSS);
-2. raw vehicle model: ``stuntsim.car.dynamics.rk4_step`` alone, batched, in place;
+2. raw vehicle model: ``stuntsim.kinds.car.dynamics.rk4_step`` alone, batched, in place;
 3. geometry: ``DistanceField.footprint_clearance`` against a plain all-pairs numpy
    clearance (every corner × every wall segment, every wall vertex × the footprint);
 4. per-sample baseline: the same dynamics (``derivatives`` on 1-sample arrays) integrated
@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 
 import stuntsim
-from stuntsim.car import dynamics
-from stuntsim.car import model as car_model
-from stuntsim.car.model import CarModel, Parameters, build_street
+from stuntsim.kinds.car import dynamics
+from stuntsim.kinds.car import model as car_model
+from stuntsim.kinds.car.model import CarModel, Parameters, build_street
 from stuntsim.risk.sampling import draw
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "rome_sharp_turn.yaml"
@@ -79,7 +79,7 @@ def peak_rss_mib() -> float:
 def rk4_spy(record: bool = False):
     """Count (and optionally keep) the rk4_step calls of the closed loop.
 
-    Wraps the name ``rk4_step`` in :mod:`stuntsim.car.model` (one extra Python call per
+    Wraps the name ``rk4_step`` in :mod:`stuntsim.kinds.car.model` (one extra Python call per
     time step, ~1 µs against milliseconds per step). ``spy["steps"]`` is the sum over calls
     of the batch width n, i.e. the sample-steps the loop computed, finished samples
     included. If the model no longer calls ``rk4_step`` by that name the count stays 0.

@@ -223,7 +223,7 @@ def _cmd_run(args) -> int:
     _warn(info["warnings"])
     print(format_table(result, info))
     if resolved.scenario.rig.active_mounts():
-        from stuntsim.car.field_of_view import field_of_view, format_field_of_view
+        from stuntsim.kinds.car.field_of_view import field_of_view, format_field_of_view
 
         print()
         print(format_field_of_view(field_of_view(resolved)))
@@ -269,9 +269,9 @@ def _car_only(resolved, command: str, path) -> None:
 
 def _run_train(args, resolved, out_dir: Path) -> int:
     """``run`` for a ``kind: train`` scenario (its own summary, table and figures)."""
-    from stuntsim.train import plots as train_plots
-    from stuntsim.train import report as train_report
-    from stuntsim.train.runner import run as run_train
+    from stuntsim.kinds.train import plots as train_plots
+    from stuntsim.kinds.train import report as train_report
+    from stuntsim.kinds.train.runner import run as run_train
 
     result = run_train(resolved, samples=args.samples, seed=args.seed,
                        executor=args.executor, workers=args.workers,
@@ -300,8 +300,8 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
     """
     from stuntsim import __version__
     from stuntsim import formatting as fmt
-    from stuntsim.car.model import CarModel
     from stuntsim.errors import ScenarioError, StuntWarning
+    from stuntsim.kinds.car.model import CarModel
     from stuntsim.studies import SUBSET_P0, rare_event
 
     known = CarModel(resolved).hazards
@@ -576,7 +576,7 @@ def figure_builders(result, info: dict | None = None) -> dict:
     out["risk_matrix"] = figure((11, 9), lambda fig: plots.plot_risk_matrix(
         fig.add_subplot(), info if info is not None else summary(result)))
     if scenario.rig.active_mounts() or scenario.street.people_stepping_out:
-        from stuntsim.car.field_of_view import field_of_view
+        from stuntsim.kinds.car.field_of_view import field_of_view
 
         def views(fig):
             left, right = fig.subplots(1, 2, subplot_kw={"projection": "polar"})

@@ -303,7 +303,7 @@ def _dimension(scenario: ResolvedScenario, param: str) -> str:
 def _check(target: float, hazard: str, scenario: ResolvedScenario) -> None:
     if not 0.0 < target < 1.0:
         raise ValueError(f"the target probability must be in (0, 1), got {target}")
-    from stuntsim.car.model import CarModel
+    from stuntsim.kinds.car.model import CarModel
 
     known = [*CarModel(scenario).hazards, ANY]
     if hazard not in known:

@@ -12,10 +12,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
 from stuntsim import formatting as fmt
-from stuntsim.car.monitors import OPAQUE_CATEGORIES
-from stuntsim.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import walker_position
+from stuntsim.kinds.car.monitors import OPAQUE_CATEGORIES
+from stuntsim.kinds.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.risk.montecarlo import failed
 from stuntsim.runner import RiskResult
 from stuntsim.visibility import visible_points
@@ -334,7 +334,7 @@ def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
 
 def _nominal_cg_height(result: RiskResult) -> float:
     """The nominal CG height [m], raised by the camera rig's mounts where there are any
-    (:func:`stuntsim.car.rig.rigged_mass_properties`, as the model uses it)."""
+    (:func:`stuntsim.kinds.car.rig.rigged_mass_properties`, as the model uses it)."""
     nominal = result.resolved.nominal
     mounts = result.resolved.scenario.rig.active_mounts()
     if not mounts:
@@ -656,7 +656,7 @@ def plot_field_of_view(ax: Axes, fov) -> Axes:
     """The driver's view from above: which directions can hide the target person.
 
     ``ax`` must be a polar Axes (``subplot_kw={"projection": "polar"}``); ``fov`` a
-    :class:`~stuntsim.car.field_of_view.FieldOfView`. Straight ahead is at the top and the
+    :class:`~stuntsim.kinds.car.field_of_view.FieldOfView`. Straight ahead is at the top and the
     driver's left on the left. Each blind sector is a wedge: the car body's in grey, each rig
     mount's in its own colour; a mount that covers those directions only above or below the
     target (so it cannot hide the whole person) is drawn hatched. The UN R125 180° forward

@@ -104,7 +104,7 @@ def driver_view(result: RiskResult) -> dict[str, Any] | None:
     scenario = result.resolved.scenario
     if not (scenario.rig.active_mounts() or scenario.street.people_stepping_out):
         return None
-    from stuntsim.car.field_of_view import field_of_view
+    from stuntsim.kinds.car.field_of_view import field_of_view
 
     return {
         "adult_1.7m_at_10m": field_of_view(result.resolved, person_height=1.7).to_dict(),

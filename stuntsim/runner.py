@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from stuntsim.car.model import CarModel, ChunkOutcome
 from stuntsim.completion import Completion, check_completion
 from stuntsim.errors import StuntWarning
 from stuntsim.geometry import StreetGeometry
 from stuntsim.hazards import Hazard
+from stuntsim.kinds.car.model import CarModel, ChunkOutcome
 from stuntsim.parallel import Executor, make_executor
 from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate, failed
 from stuntsim.risk.sampling import Chunk, draw, plan_chunks
@@ -120,8 +120,8 @@ def run(
 ) -> RiskResult:
     """Run the stunt ``samples`` times over its uncertain inputs.
 
-    A ``kind: train`` scenario runs :func:`stuntsim.train.runner.run` and returns its
-    :class:`~stuntsim.train.runner.TrainResult`; the rest of this docstring is the car's.
+    A ``kind: train`` scenario runs :func:`stuntsim.kinds.train.runner.run` and returns its
+    :class:`~stuntsim.kinds.train.runner.TrainResult`; the rest of this docstring is the car's.
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def run(
     """
     spec = scenario.scenario
     if spec.kind == "train":  # the train-roof stunt has its own model and result
-        from stuntsim.train.runner import run as run_train
+        from stuntsim.kinds.train.runner import run as run_train
 
         return run_train(scenario, samples, seed, chunk_blocks=chunk_blocks, executor=executor,
                          workers=workers, keep_trajectories=keep_trajectories,

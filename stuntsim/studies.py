@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats
 
-from stuntsim.car.model import CarModel
 from stuntsim.completion import Completion, check_completion
 from stuntsim.errors import NumericalError, StuntWarning
+from stuntsim.kinds.car.model import CarModel
 from stuntsim.risk.qmc import qmc_probability
 from stuntsim.risk.sensitivity import SobolResult, rank_correlation_screen, sobol_indices
 from stuntsim.risk.subset import subset_simulation

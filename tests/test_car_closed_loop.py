@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import stuntsim
-from stuntsim.car.dynamics import NumericalError
-from stuntsim.car.model import CarModel
 from stuntsim.constants import GRAVITY as G
+from stuntsim.kinds.car.dynamics import NumericalError
+from stuntsim.kinds.car.model import CarModel
 from stuntsim.report import summary
 from stuntsim.scenario import parse_scenario, resolve
 

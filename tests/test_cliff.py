@@ -10,14 +10,6 @@ import numpy as np
 import pytest
 
 import stuntsim
-from stuntsim.car.dynamics import (
-    GRAVITY,
-    VehicleParams,
-    initial_state,
-    rk4_step,
-    slope_acceleration,
-)
-from stuntsim.car.model import CarModel
 from stuntsim.compare import compare, paired_mean_difference
 from stuntsim.geometry import (
     EN1317_CONTAINMENT,
@@ -30,7 +22,15 @@ from stuntsim.geometry import (
     wheel_contact_points,
 )
 from stuntsim.hazards import car_harm
-from stuntsim.presets import VEHICLE_PRESETS
+from stuntsim.kinds.car.dynamics import (
+    GRAVITY,
+    VehicleParams,
+    initial_state,
+    rk4_step,
+    slope_acceleration,
+)
+from stuntsim.kinds.car.model import CarModel
+from stuntsim.kinds.car.presets import VEHICLE_PRESETS
 from stuntsim.scenario import ScenarioError, parse_scenario, resolve
 
 CLIFF = Path(__file__).resolve().parents[1] / "scenarios" / "cliff_hairpin.yaml"
@@ -166,7 +166,7 @@ def test_without_barrier_the_car_goes_over():
 
 
 def _fiat_without_resistance() -> VehicleParams:
-    from stuntsim.car.model import VEHICLE_FIELDS
+    from stuntsim.kinds.car.model import VEHICLE_FIELDS
 
     preset = {k: v.value for k, v in VEHICLE_PRESETS["fiat_500_nuova"].items()}
     fields = {name: preset[name] for name in VEHICLE_FIELDS}

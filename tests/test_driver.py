@@ -8,18 +8,18 @@ import math
 import numpy as np
 import pytest
 
-from stuntsim.car.driver import (
+from stuntsim.constants import GRAVITY
+from stuntsim.hazards import quasi_static_rollover_threshold
+from stuntsim.kinds.car.driver import (
     Driver,
     TransportDelay,
     longitudinal_budget,
     pure_pursuit_steer,
     speed_command,
 )
-from stuntsim.car.dynamics import initial_state
-from stuntsim.car.monitors import MotionLimits
-from stuntsim.car.path import SpeedPlan, path_from_segments
-from stuntsim.constants import GRAVITY
-from stuntsim.hazards import quasi_static_rollover_threshold
+from stuntsim.kinds.car.dynamics import initial_state
+from stuntsim.kinds.car.monitors import MotionLimits
+from stuntsim.kinds.car.path import SpeedPlan, path_from_segments
 
 
 # ------------------------------------------------------------------------ pure pursuit

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from stuntsim import load_scenario
-from stuntsim.car.field_of_view import (
+from stuntsim.kinds.car.field_of_view import (
     GUIDANCE_BBC,
     GUIDANCE_PILLAR,
     GUIDANCE_R125,
@@ -21,9 +21,9 @@ from stuntsim.car.field_of_view import (
     format_field_of_view,
     layout_field_of_view,
 )
+from stuntsim.kinds.car.presets import FIAT_500_NUOVA
+from stuntsim.kinds.car.schema import Rig, RigMount
 from stuntsim.plots import plot_field_of_view
-from stuntsim.presets.vehicles import FIAT_500_NUOVA
-from stuntsim.scenario import Rig, RigMount
 
 ROME = Path(__file__).resolve().parents[1] / "scenarios" / "rome_sharp_turn.yaml"
 
@@ -57,7 +57,7 @@ DOOR_RIGHT = box("right door camera", "door_right", (0.35, -0.78, 1.0), (0.3, 0.
 
 
 def test_preset_eye_and_outline():
-    # eye from the preset (assumption, presets/vehicles.py); outline from a = 0.6 × 1.840,
+    # eye from the preset (assumption, stuntsim/kinds/car/presets.py); outline from a = 0.6 × 1.840,
     # front overhang 0.50, length 2.970, width 1.320, height 1.320 m (car-param.com)
     assert EYE == (0.05, 0.27, 1.05)
     assert OUTLINE.front == pytest.approx(0.6 * 1.840 + 0.50)
@@ -103,7 +103,8 @@ def test_no_mounts_adds_nothing():
     assert fov.blocked_share_total == fov.blocked_share_body
     assert fov.total_sectors == fov.body_sectors
     # the body alone hides a person only behind its pillars (the preset's A-pillars are
-    # 4-8° wide: presets/vehicles.py); bonnet and doors are below, the roof above the window
+    # 4-8° wide: stuntsim/kinds/car/presets.py); bonnet and doors are below, the roof
+    # above the window
     assert 0.0 < fov.blocked_share_body < 0.1
     assert fov.widest_sector_name == "left A-pillar"
     assert fov.mounts == ()

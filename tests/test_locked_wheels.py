@@ -1,4 +1,4 @@
-"""Locked wheels (E13, E14 of stuntsim.car.dynamics) against textbook mechanics.
+"""Locked wheels (E13, E14 of stuntsim.kinds.car.dynamics) against textbook mechanics.
 
 A locked wheel does not turn: its contact patch slides with the wheel's velocity and
 Coulomb friction ρ μ F_z opposes that sliding velocity (Pacejka 2012, §3.2, the brush
@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 import stuntsim
-from stuntsim.car.dynamics import (
+from stuntsim.constants import GRAVITY
+from stuntsim.kinds.car.dynamics import (
     STEER,
     VX,
     VY,
@@ -27,9 +28,8 @@ from stuntsim.car.dynamics import (
     initial_state,
     rk4_step,
 )
-from stuntsim.car.model import VEHICLE_FIELDS, CarModel, Parameters
-from stuntsim.constants import GRAVITY
-from stuntsim.presets.vehicles import FIAT_500_NUOVA
+from stuntsim.kinds.car.model import VEHICLE_FIELDS, CarModel, Parameters
+from stuntsim.kinds.car.presets import FIAT_500_NUOVA
 from stuntsim.risk.sampling import draw
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -167,7 +167,7 @@ def test_a_margin_of_exactly_zero_is_a_failure_for_every_estimator():
 
 # -------------------------------------------------------------------------------- one g
 def test_one_g_for_thresholds_dynamics_and_severity():
-    from stuntsim.car.dynamics import VehicleParams
+    from stuntsim.kinds.car.dynamics import VehicleParams
 
     # ISO 80000-3 standard gravity
     assert GRAVITY == 9.80665

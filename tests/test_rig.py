@@ -10,14 +10,14 @@ import pytest
 import yaml
 
 import stuntsim
-from stuntsim.car.model import CarModel, Parameters
-from stuntsim.car.monitors import _walk_crossing
-from stuntsim.car.path import path_from_segments
-from stuntsim.car.rig import rigged_mass_properties
 from stuntsim.cli import main
 from stuntsim.compare import rig_share
 from stuntsim.constants import GRAVITY as G
 from stuntsim.hazards import quasi_static_rollover_threshold, stopping_distance_margin
+from stuntsim.kinds.car.model import CarModel, Parameters
+from stuntsim.kinds.car.monitors import _walk_crossing
+from stuntsim.kinds.car.path import path_from_segments
+from stuntsim.kinds.car.rig import rigged_mass_properties
 from stuntsim.scenario import ScenarioError, parse_scenario, resolve
 from stuntsim.visibility import corner_visibility_distance, stopping_sight_distance
 
@@ -61,7 +61,7 @@ def _simulate(data: dict, record: bool = True):
 
 
 # --------------------------------------------------------------------------------------
-# Mass properties (stuntsim.car.rig, R1–R6)
+# Mass properties (stuntsim.kinds.car.rig, R1–R6)
 # --------------------------------------------------------------------------------------
 class _Mount:
     def __init__(self, position, size, shape="box"):

@@ -1,9 +1,9 @@
-"""The train-roof model (stuntsim.train.model) against hand calculations.
+"""The train-roof model (stuntsim.kinds.train.model) against hand calculations.
 
 Each test builds a small ``kind: train`` scenario in memory, runs the batched model and
 checks a margin against a closed form. "REFERENCES.md" means the "Train roof" section of
 /work/shared/REFERENCES.md; "(P…)", "(L…)", "(M…)" are the equation labels of
-stuntsim.train.performer and stuntsim.train.motion.
+stuntsim.kinds.train.performer and stuntsim.kinds.train.motion.
 """
 
 from __future__ import annotations
@@ -14,21 +14,21 @@ import numpy as np
 import pytest
 import yaml
 
-from stuntsim.scenario import parse_scenario, resolve
-from stuntsim.train.model import TrainModel
-from stuntsim.train.motion import (
+from stuntsim.kinds.train.model import TrainModel
+from stuntsim.kinds.train.motion import (
     GRAVITY,
     SpeedEvent,
     cant_deficiency,
     simulate_train,
     uncompensated_lateral_acceleration,
 )
-from stuntsim.train.performer import (
+from stuntsim.kinds.train.performer import (
     PostureChange,
     PosturePlan,
     posture_at,
 )
-from stuntsim.train.track import Segment, Track
+from stuntsim.kinds.train.track import Segment, Track
+from stuntsim.scenario import parse_scenario, resolve
 
 KMH = 1 / 3.6
 
@@ -153,7 +153,7 @@ def test_tipping_margin_crosses_zero_at_the_moment_balance_speed():
     np.testing.assert_array_equal(np.sign(tipped), [1, -1, 1])
     np.testing.assert_allclose(tipped, restoring - h * 0.5 * 1.2 * 0.84 * speeds**2)
     # friction + hand-hold (0.9·80·g + 200 = 906 N) is far from the 309 N drag: this
-    # performer tips long before sliding (μ > b/h, stuntsim.train.performer)
+    # performer tips long before sliding (μ > b/h, stuntsim.kinds.train.performer)
     assert np.all(outcome.margins["dislodged"] > 500)
 
 

@@ -1,4 +1,4 @@
-"""Closed-form checks of the train-roof physics (stuntsim.train).
+"""Closed-form checks of the train-roof physics (stuntsim.kinds.train).
 
 Each test says where its expected number comes from; "REFERENCES.md" means the
 "Train roof" section of /work/shared/REFERENCES.md.
@@ -7,7 +7,7 @@ Each test says where its expected number comes from; "REFERENCES.md" means the
 import numpy as np
 import pytest
 
-from stuntsim.train import (
+from stuntsim.kinds.train import (
     CROUCHING,
     GRAVITY,
     NSB_B5_ROOF_HEIGHT,

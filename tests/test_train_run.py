@@ -14,20 +14,20 @@ from scipy import stats
 
 import stuntsim
 from stuntsim import severity
-from stuntsim.risk.montecarlo import ANY
-from stuntsim.risk.sampling import BLOCK_SIZE, draw
-from stuntsim.runner import StuntWarning
-from stuntsim.scenario import parse_scenario, resolve
-from stuntsim.train.harm import (
+from stuntsim.kinds.train.harm import (
     fall_from_train_fatality,
     fall_from_train_fatality_band,
     structure_strike_fatality,
     structure_strike_fatality_band,
 )
-from stuntsim.train.model import TrainModel
-from stuntsim.train.plots import render_figures
-from stuntsim.train.report import failures_csv, format_table, summary, write_summary
-from stuntsim.train.runner import run
+from stuntsim.kinds.train.model import TrainModel
+from stuntsim.kinds.train.plots import render_figures
+from stuntsim.kinds.train.report import failures_csv, format_table, summary, write_summary
+from stuntsim.kinds.train.runner import run
+from stuntsim.risk.montecarlo import ANY
+from stuntsim.risk.sampling import BLOCK_SIZE, draw
+from stuntsim.runner import StuntWarning
+from stuntsim.scenario import parse_scenario, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "scenarios" / "train_roof.yaml"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import stuntsim
+from stuntsim.kinds.train.schema import TrainScenario
 from stuntsim.risk.distributions import LogNormal, Uniform
 from stuntsim.scenario import ScenarioError, describe_path, parse_scenario
-from stuntsim.train.scenario import TrainScenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "scenarios" / "train_roof.yaml"

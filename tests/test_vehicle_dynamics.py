@@ -11,7 +11,7 @@ locked-friction ratio 0.88 is dry asphalt's 0.75 sliding over its 0.85 mid-range
 import numpy as np
 import pytest
 
-from stuntsim.car.dynamics import (
+from stuntsim.kinds.car.dynamics import (
     GRAVITY,
     STATE_NAMES,
     STEER,
@@ -27,7 +27,7 @@ from stuntsim.car.dynamics import (
     rk4_step,
     simulate_open_loop,
 )
-from stuntsim.car.tyres import axle_forces, combined_slip, fiala_lateral_force
+from stuntsim.kinds.car.tyres import axle_forces, combined_slip, fiala_lateral_force
 
 WHEELBASE = 1.84
 MASS = 600.0

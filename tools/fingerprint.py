@@ -4,7 +4,8 @@
     python tools/fingerprint.py OUT_DIR --against BEFORE_DIR
 
 Each scenario runs with a fixed seed and sample count, serially, and its full summary.json
-(every estimate, interval, quantile, harm and parameter; the run time left out) is written
+(every estimate, interval, quantile, harm and parameter; the run time and the scenario
+file's hash left out: a comment edited in a scenario file changes no result) is written
 with sorted keys, together with a SHA-256 of every per-take array (margins, draws and
 details). ``--against`` compares byte for byte and exits 1 on any difference, naming it.
 """
@@ -35,6 +36,8 @@ def fingerprint(name: str) -> dict:
         result = stuntsim.run(resolved, samples=SAMPLES, seed=SEED, executor="serial")
     info = _summary(result)
     info.pop("runtime_s", None)
+    # the scenario file's own hash changes with its comments; the results must not
+    info.pop("scenario_sha256", None)
     arrays = {}
     for group in ("margins", "draws", "details"):
         values = getattr(result, group, {})
@@ -53,7 +56,7 @@ def _summary(result) -> dict:
         from stuntsim.report import summary
         return summary(result)
     except (TypeError, AttributeError, KeyError):
-        from stuntsim.train.report import summary as train_summary
+        from stuntsim.kinds.train.report import summary as train_summary
         return train_summary(result)
 
 

@@ -18,6 +18,11 @@ import numpy as np
 
 from stuntsim.completion import Completion, check_completion
 from stuntsim.hazards import Hazard
+from stuntsim.kinds.train.harm import train_harm
+from stuntsim.kinds.train.model import TrainModel, TrainOutcome
+from stuntsim.kinds.train.motion import cant_deficiency
+from stuntsim.kinds.train.schema import POSTURE_NAMES
+from stuntsim.kinds.train.track import Track
 from stuntsim.parallel import Executor, make_executor
 from stuntsim.risk.montecarlo import (
     ANY,
@@ -30,11 +35,6 @@ from stuntsim.risk.montecarlo import (
 from stuntsim.risk.sampling import Chunk, draw, plan_chunks
 from stuntsim.runner import StuntWarning
 from stuntsim.scenario import ResolvedScenario
-from stuntsim.train.harm import train_harm
-from stuntsim.train.model import TrainModel, TrainOutcome
-from stuntsim.train.motion import cant_deficiency
-from stuntsim.train.scenario import POSTURE_NAMES
-from stuntsim.train.track import Track
 
 __all__ = ["CANT_DEFICIENCY_LIMIT", "SegmentRisk", "TrainResult", "run"]
 

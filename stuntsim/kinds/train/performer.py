@@ -61,7 +61,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from stuntsim.train.motion import GRAVITY
+from stuntsim.kinds.train.motion import GRAVITY
 
 __all__ = [
     "AIR_DENSITY",
@@ -206,7 +206,7 @@ def inertial_force(mass, a_long, a_lat, gradient=0.0):
     a_long : array_like    Train's acceleration along the track [m/s²], braking < 0.
     a_lat : array_like     Lateral acceleration of the roof toward the left [m/s²]: for a
                            curve, hand · a_u with a_u from
-                           :func:`stuntsim.train.motion.uncompensated_lateral_acceleration`.
+                           :func:`stuntsim.kinds.train.motion.uncompensated_lateral_acceleration`.
     gradient : array_like  Rise over run [-], uphill > 0.
     """
     mass = np.asarray(mass, dtype=float)

@@ -5,7 +5,7 @@ over the two or three performers, never over samples):
 
 1. speed events fire (a chainage or a time reached) and set the target speed;
 2. the track at the coach's chainage s: radius R, cant c, gradient, hand, heading
-   (:mod:`stuntsim.train.track` conventions, per-sample tables so cant, radius and
+   (:mod:`stuntsim.kinds.train.track` conventions, per-sample tables so cant, radius and
    gradient may be uncertain);
 3. the air: mean wind w from compass bearing β_w and a 1 − cos gust u(s) (zero inside
    tunnels), turned into the train's frame with the travel bearing β = β_0 − heading,
@@ -40,7 +40,7 @@ performers), with the per-performer margins kept as well:
                              only when a performer has a tether (+inf for the others)
 
 Equations (P1)–(P8), (L1) and (M1)–(M5) and their sources are in
-:mod:`stuntsim.train.performer` and :mod:`stuntsim.train.motion`.
+:mod:`stuntsim.kinds.train.performer` and :mod:`stuntsim.kinds.train.motion`.
 """
 
 from __future__ import annotations
@@ -51,20 +51,20 @@ import numpy as np
 
 from stuntsim.errors import NumericalError
 from stuntsim.hazards import Hazard
-from stuntsim.risk.montecarlo import failed
-from stuntsim.train.motion import (
+from stuntsim.kinds.train.motion import (
     GRAVITY,
     jerk_limited_step,
     uncompensated_lateral_acceleration,
 )
-from stuntsim.train.performer import (
+from stuntsim.kinds.train.performer import (
     capacity_force,
     demand_force,
     relative_wind,
     tipping_margin,
 )
-from stuntsim.train.scenario import POSTURE_NAMES, cue_chainage
-from stuntsim.train.track import Segment, Structure, Track
+from stuntsim.kinds.train.schema import POSTURE_NAMES, cue_chainage
+from stuntsim.kinds.train.track import Segment, Structure, Track
+from stuntsim.risk.montecarlo import failed
 
 __all__ = [
     "HAZARD_FIELDS",
@@ -231,7 +231,7 @@ class TrainModel:
 
     # ------------------------------------------------------------------ geometry
     def track(self) -> Track:
-        """The nominal track as a :class:`stuntsim.train.track.Track` (for plots and
+        """The nominal track as a :class:`stuntsim.kinds.train.track.Track` (for plots and
         checks; the simulation uses per-sample tables)."""
         segments = []
         nominal = self.resolved.nominal

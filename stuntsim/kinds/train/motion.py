@@ -53,7 +53,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stuntsim.constants import GRAVITY
-from stuntsim.train.track import STANDARD_RAIL_HEAD_SPACING, Track
+from stuntsim.kinds.train.track import STANDARD_RAIL_HEAD_SPACING, Track
 
 __all__ = [
     "GRAVITY",
@@ -124,7 +124,7 @@ def roof_lateral_acceleration(track: Track, s, v):
     hand · a_u (L1) with the radius and cant of the track at each position: in a
     left-hand curve above the equilibrium speed the roof must push the performer to the
     left (toward the centre), so a d'Alembert force acts to the right on them
-    (:func:`stuntsim.train.performer.inertial_force` takes this as ``a_lat``).
+    (:func:`stuntsim.kinds.train.performer.inertial_force` takes this as ``a_lat``).
 
     Parameters
     ----------

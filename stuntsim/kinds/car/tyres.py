@@ -13,7 +13,7 @@ heading (counter-clockwise positive, body y to the left), and a positive slip an
 gives a *negative* lateral force: the force always opposes the slip,
 ``Fy ≈ −Cα·α`` for small α. (Rajamani 2012 §2.3 uses the opposite angle,
 α = δ − θ_V, with Fy = +Cα·α; the physics is the same.) The single-track model in
-:mod:`stuntsim.car.dynamics` defines its slip angles this way.
+:mod:`stuntsim.kinds.car.dynamics` defines its slip angles this way.
 
 References
 ----------

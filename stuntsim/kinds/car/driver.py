@@ -2,7 +2,7 @@ r"""The stunt driver: pure-pursuit steering, a speed controller inside a grip bu
 transport delay between what the driver decides and what the car receives.
 
 Each piece is a small function of arrays over samples, unit-tested against its own closed
-form; :class:`Driver` puts them together for the closed loop (:mod:`stuntsim.car.model`).
+form; :class:`Driver` puts them together for the closed loop (:mod:`stuntsim.kinds.car.model`).
 
 Equations
 ---------
@@ -124,7 +124,8 @@ class Driver:
 
     Parameters
     ----------
-    p : Parameters          Per-sample scenario values (:class:`stuntsim.car.model.Parameters`).
+    p : Parameters          Per-sample scenario values
+                            (:class:`stuntsim.kinds.car.model.Parameters`).
     path : ReferencePath    The rehearsed line.
     plan : SpeedPlan        The speed plan along it.
     wheelbase, max_brake_decel : (n,) arrays [m], [m/s²].

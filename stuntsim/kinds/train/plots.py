@@ -1,6 +1,6 @@
 """Figures of a train-roof run: one function per figure, Axes in, Axes out.
 
-They read a :class:`~stuntsim.train.runner.TrainResult`; they never run a simulation,
+They read a :class:`~stuntsim.kinds.train.runner.TrainResult`; they never run a simulation,
 never call pyplot's show and never save files. :func:`render_figures` draws them all on
 fresh :class:`matplotlib.figure.Figure` objects (no pyplot state), for the CLI and notebooks.
 
@@ -19,9 +19,9 @@ from matplotlib.patches import Patch
 
 from stuntsim import formatting as fmt
 from stuntsim.constants import GRAVITY, KMH
+from stuntsim.kinds.train.runner import TrainResult
+from stuntsim.kinds.train.schema import POSTURE_NAMES
 from stuntsim.risk.montecarlo import ANY, failed
-from stuntsim.train.runner import TrainResult
-from stuntsim.train.scenario import POSTURE_NAMES
 
 __all__ = [
     "along_track_band",

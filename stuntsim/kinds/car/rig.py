@@ -6,7 +6,7 @@ origin on the road below the bare car's centre of gravity), with a mass.
 
 Sight: each mount becomes a :class:`stuntsim.visibility.Box` or
 :class:`~stuntsim.visibility.Cylinder` occluder; the car's own body (bonnet, A-pillars,
-roof, doors) is a set of boxes from a preset (:data:`stuntsim.presets.vehicles.BODY_PRESETS`).
+roof, doors) is a set of boxes from a preset (:data:`stuntsim.kinds.car.presets.BODY_PRESETS`).
 
 Mass: bolting mounts of mass m_i at (x_i, y_i, z_i) onto a car of mass m, CG at the origin
 at height h, yaw inertia I_z and roll radius of gyration k gives (rigid-body composition,
@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from stuntsim.presets.vehicles import BODY_PRESETS
+from stuntsim.kinds.car.presets import BODY_PRESETS
 from stuntsim.visibility import Box, Cylinder
 
 __all__ = ["body_occluders", "mount_occluder", "rig_occluders", "rigged_mass_properties"]

@@ -16,7 +16,7 @@ Sign conventions
 ----------------
 Body frame x forward, y left, z up (ISO 8855). A slip angle here is the direction of
 the axle's velocity minus the wheel's heading, α_f = atan2(vy + a r, vx') − δ,
-α_r = atan2(vy − b r, vx'), and the tyre law (:mod:`stuntsim.car.tyres`) gives
+α_r = atan2(vy − b r, vx'), and the tyre law (:mod:`stuntsim.kinds.car.tyres`) gives
 F_y = −C_α tan α + …, a force opposing the slip. This is Rajamani's (2012, §2.3)
 α_f = δ − θ_Vf with F_y = +C_α α, with both signs flipped. A left steer (δ > 0)
 therefore produces a leftward front force and a left (positive) yaw rate.
@@ -155,9 +155,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from stuntsim.car.tyres import _TINY_FORCE
 from stuntsim.constants import GRAVITY
 from stuntsim.errors import NumericalError
+from stuntsim.kinds.car.tyres import _TINY_FORCE
 
 __all__ = [
     "GRAVITY",
@@ -904,7 +904,7 @@ def _fiala_normalised(q, peak, shape, magnitude):
     """Fiala law from q = −C_α tan α / (3 F_p) (unclipped), in place on q; returns F_y [N].
 
     F_y = F_p q̂ (3 − 3|q̂| + q̂²) with q̂ = clip(q, −1, 1): the factored form of
-    :func:`stuntsim.car.tyres.fiala_lateral_force`. ``shape`` and ``magnitude`` are scratch.
+    :func:`stuntsim.kinds.car.tyres.fiala_lateral_force`. ``shape`` and ``magnitude`` are scratch.
     """
     np.clip(q, -1.0, 1.0, out=q)
     np.abs(q, out=shape)

@@ -2,21 +2,21 @@
 
 Physics (imported here)
 -----------------------
-:mod:`stuntsim.train.track`      segments (radius, cant, gradient) and structures
-:mod:`stuntsim.train.motion`     jerk-limited speed plan; cant and lateral acceleration
-:mod:`stuntsim.train.performer`  postures, wind, demand vs capacity, tipping, clearance
+:mod:`stuntsim.kinds.train.track`      segments (radius, cant, gradient) and structures
+:mod:`stuntsim.kinds.train.motion`     jerk-limited speed plan; cant and lateral acceleration
+:mod:`stuntsim.kinds.train.performer`  postures, wind, demand vs capacity, tipping, clearance
 
 The stunt (import the modules themselves)
 -----------------------------------------
-:mod:`stuntsim.train.scenario`   ``kind: train`` scenario files (pydantic, strict)
-:mod:`stuntsim.train.model`      the batched run along the track: margins as running minima
-:mod:`stuntsim.train.harm`       P(death) given a hazard (assumed relations, wide bands)
-:mod:`stuntsim.train.runner`     ``run(resolved, samples, seed)`` → ``TrainResult``
-:mod:`stuntsim.train.report`     ``summary``, ``format_table``, ``write_summary``
-:mod:`stuntsim.train.plots`      the figures, ``render_figures``
+:mod:`stuntsim.kinds.train.schema`     ``kind: train`` scenario files (pydantic, strict)
+:mod:`stuntsim.kinds.train.model`      the batched run along the track: margins as running minima
+:mod:`stuntsim.kinds.train.harm`       P(death) given a hazard (assumed relations, wide bands)
+:mod:`stuntsim.kinds.train.runner`     ``run(resolved, samples, seed)`` → ``TrainResult``
+:mod:`stuntsim.kinds.train.report`     ``summary``, ``format_table``, ``write_summary``
+:mod:`stuntsim.kinds.train.plots`      the figures, ``render_figures``
 """
 
-from stuntsim.train.motion import (
+from stuntsim.kinds.train.motion import (
     GRAVITY,
     SpeedEvent,
     TrainMotion,
@@ -27,7 +27,7 @@ from stuntsim.train.motion import (
     simulate_train,
     uncompensated_lateral_acceleration,
 )
-from stuntsim.train.performer import (
+from stuntsim.kinds.train.performer import (
     AIR_DENSITY,
     CROUCHING,
     NSB_B5_ROOF_HEIGHT,
@@ -52,7 +52,7 @@ from stuntsim.train.performer import (
     tipping_force_threshold,
     tipping_margin,
 )
-from stuntsim.train.track import (
+from stuntsim.kinds.train.track import (
     STANDARD_RAIL_HEAD_SPACING,
     STRUCTURE_KINDS,
     Segment,
@@ -101,3 +101,8 @@ __all__ = [
     "tipping_margin",
     "uncompensated_lateral_acceleration",
 ]
+
+from stuntsim.kinds.train.schema import TrainScenario
+from stuntsim.scenario.base import register_kind
+
+register_kind("train", TrainScenario)

@@ -20,17 +20,17 @@ import numpy as np
 from stuntsim import __version__
 from stuntsim import formatting as fmt
 from stuntsim.constants import KMH
-from stuntsim.outputs import OutputDir, csv_text, owned_by
-from stuntsim.report import format_matrix
-from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
-from stuntsim.severity import matrix_cell, over_takes
-from stuntsim.train.harm import (
+from stuntsim.kinds.train.harm import (
     TRAIN_HARM_RELATIONS,
     fall_from_train_fatality,
     structure_strike_fatality,
 )
-from stuntsim.train.runner import TrainResult
-from stuntsim.train.scenario import POSTURE_NAMES
+from stuntsim.kinds.train.runner import TrainResult
+from stuntsim.kinds.train.schema import POSTURE_NAMES
+from stuntsim.outputs import OutputDir, csv_text, owned_by
+from stuntsim.report import format_matrix
+from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
+from stuntsim.severity import matrix_cell, over_takes
 from stuntsim.units import display_scale, display_unit
 
 __all__ = ["failures_csv", "format_table", "summary", "write_summary"]

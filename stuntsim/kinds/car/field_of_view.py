@@ -16,7 +16,7 @@ Method
    (:func:`elevation_window`; z_f is a foot height a little above the road so that the
    road surface itself is not the target).
 2. **Hiding.** An occluder (a body part from
-   :data:`stuntsim.presets.vehicles.BODY_PRESETS`, or a rig mount) *hides* the target when
+   :data:`stuntsim.kinds.car.presets.BODY_PRESETS`, or a rig mount) *hides* the target when
    its elevation range (:func:`stuntsim.visibility.elevation_range`) covers the whole
    window, ε_min ≥ its lowest and ε_max ≤ its highest elevation: the driver could then
    miss the person entirely, whereas a person of whom any part stays in view can be seen
@@ -87,8 +87,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from stuntsim.car.rig import body_occluders, mount_occluder
-from stuntsim.presets.vehicles import BODY_PRESETS
+from stuntsim.kinds.car.presets import BODY_PRESETS
+from stuntsim.kinds.car.rig import body_occluders, mount_occluder
 from stuntsim.visibility import (
     FORWARD_FIELD,
     Box,
@@ -360,7 +360,7 @@ def layout_field_of_view(
     eye : array_like        Driver's eye (3,) in the car frame [m].
     mounts : sequence       Rig mounts on the car (:class:`~stuntsim.scenario.RigMount`:
                             name, location, shape, position, size or radius + height).
-    body_preset : str       Key of :data:`~stuntsim.presets.vehicles.BODY_PRESETS`.
+    body_preset : str       Key of :data:`~stuntsim.kinds.car.presets.BODY_PRESETS`.
     outline : BodyOutline   The body's bounding box, for protrusion.
     person_height, distance, foot : float
                             The target, as in :func:`elevation_window` [m].

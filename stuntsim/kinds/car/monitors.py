@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from stuntsim.car.path import ReferencePath
-from stuntsim.car.rig import body_occluders, rig_occluders
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import (
     FootprintClearance,
@@ -39,6 +37,8 @@ from stuntsim.hazards import (
     quasi_static_rollover_threshold,
     stopping_distance_margin,
 )
+from stuntsim.kinds.car.path import ReferencePath
+from stuntsim.kinds.car.rig import body_occluders, rig_occluders
 from stuntsim.visibility import eye_in_world, visible
 
 __all__ = ["Contacts", "Lookout", "MotionLimits", "People"]
@@ -384,7 +384,7 @@ class Lookout:
       the person is in the car's way (the collision-course test below, with the car's front
       short of them), the brake command is full braking (the brakes and the tyres limit
       what it achieves; no ABS, so wheels that lock slide on the sliding friction and give
-      no steering: E13 of :mod:`stuntsim.car.dynamics`); with
+      no steering: E13 of :mod:`stuntsim.kinds.car.dynamics`); with
       ``evasion: brake_and_swerve`` the driver instead brakes only within the grip they
       believe they have (threshold braking, so the wheels keep rolling if the belief is
       right) and aims ``swerve_offset`` to the side away from the person;

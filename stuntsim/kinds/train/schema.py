@@ -21,7 +21,7 @@ Geometry is planned, not uncertain: segment lengths and structure positions and 
 may not be named under ``uncertain`` (they define the chainage every cue and event refers
 to). Everything else numeric may be, and the model reads every one of them per sample.
 
-The defaults of the posture dimensions are the presets of :mod:`stuntsim.train.performer`
+The defaults of the posture dimensions are the presets of :mod:`stuntsim.kinds.train.performer`
 (drag areas from REFERENCES.md; heights and centres are assumptions there) plus a
 half stance width for tipping (assumption: 0.15 m standing, feet about shoulder width;
 0.25 m crouching, wider base with a hand down; 0.45 m prone).
@@ -33,6 +33,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from stuntsim.kinds.train.performer import (
+    AIR_DENSITY,
+    CROUCHING,
+    NSB_B5_ROOF_HEIGHT,
+    PRONE,
+    STANDING,
+)
+from stuntsim.kinds.train.track import STANDARD_RAIL_HEAD_SPACING
 from stuntsim.scenario import (
     Angle,
     Friction,
@@ -45,8 +53,6 @@ from stuntsim.scenario import (
     Time,
     repeated_names,
 )
-from stuntsim.train.performer import AIR_DENSITY, CROUCHING, NSB_B5_ROOF_HEIGHT, PRONE, STANDING
-from stuntsim.train.track import STANDARD_RAIL_HEAD_SPACING
 
 __all__ = [
     "POSTURE_NAMES",
@@ -64,7 +70,7 @@ __all__ = [
 ]
 
 POSTURE_NAMES: tuple[str, ...] = ("standing", "crouching", "prone")
-"""In the order of :data:`stuntsim.train.performer.POSTURES` (the model's posture index)."""
+"""In the order of :data:`stuntsim.kinds.train.performer.POSTURES` (the model's posture index)."""
 PostureName = Literal["standing", "crouching", "prone"]
 
 _JERK = "jerk"
@@ -100,7 +106,7 @@ class SpeedChange(Strict):
 
 class Train(Strict):
     """The train: the performers' coach and the driver's speed plan (jerk-limited, see
-    :mod:`stuntsim.train.motion`; no traction or adhesion limits: the plan is assumed
+    :mod:`stuntsim.kinds.train.motion`; no traction or adhesion limits: the plan is assumed
     achievable)."""
 
     roof_height: Length("Coach roof above the top of rail (NSB B5 4.075 m, Type 7 3.83 m)",
@@ -242,7 +248,7 @@ def _check_posture_heights(spec):
 
 
 class StandingPosture(Strict):
-    """Standing (defaults: :data:`stuntsim.train.performer.STANDING`)."""
+    """Standing (defaults: :data:`stuntsim.kinds.train.performer.STANDING`)."""
 
     height: Length("Highest point above the roof", gt=0.05, le=2.5) = STANDING.height
     drag_area: Quantity("area", "Drag area CdA", gt=0, le=3) = STANDING.drag_area
@@ -256,7 +262,7 @@ class StandingPosture(Strict):
 
 
 class CrouchingPosture(Strict):
-    """Crouching (defaults: :data:`stuntsim.train.performer.CROUCHING`)."""
+    """Crouching (defaults: :data:`stuntsim.kinds.train.performer.CROUCHING`)."""
 
     height: Length("Highest point above the roof", gt=0.05, le=2.5) = CROUCHING.height
     drag_area: Quantity("area", "Drag area CdA", gt=0, le=3) = CROUCHING.drag_area
@@ -270,7 +276,7 @@ class CrouchingPosture(Strict):
 
 
 class PronePosture(Strict):
-    """Prone (defaults: :data:`stuntsim.train.performer.PRONE`)."""
+    """Prone (defaults: :data:`stuntsim.kinds.train.performer.PRONE`)."""
 
     height: Length("Highest point above the roof", gt=0.05, le=2.5) = PRONE.height
     drag_area: Quantity("area", "Drag area CdA", gt=0, le=3) = PRONE.drag_area

@@ -51,25 +51,25 @@ __all__ = [
 TRAIN_HARM_RELATIONS: dict[str, dict[str, str | None]] = {
     "dislodged": {
         "who": "the performer",
-        "fatality": "ASSUMPTION (stuntsim.train.harm): without a holding tether, a fall from "
+        "fatality": "ASSUMPTION (stuntsim.kinds.train.harm): without a holding tether, a fall from "
                     "the train at speed, fall_fatality at h + v²/2g (H1); with one, a fall "
                     "within the roof (H3)",
         "serious_injury": None,
     },
     "tipped": {
         "who": "the performer",
-        "fatality": "ASSUMPTION (stuntsim.train.harm): as dislodged, (H1) or (H3)",
+        "fatality": "ASSUMPTION (stuntsim.kinds.train.harm): as dislodged, (H1) or (H3)",
         "serious_injury": None,
     },
     "struck_by_structure": {
         "who": "the performer",
-        "fatality": "ASSUMPTION (stuntsim.train.harm): rigid impact at the train's speed as "
+        "fatality": "ASSUMPTION (stuntsim.kinds.train.harm): rigid impact at the train's speed as "
                     "a fall from v²/2g, fall_fatality (H2)",
         "serious_injury": None,
     },
     "tether_overload": {
         "who": "the performer",
-        "fatality": "ASSUMPTION (stuntsim.train.harm): the tether fails, a fall from the "
+        "fatality": "ASSUMPTION (stuntsim.kinds.train.harm): the tether fails, a fall from the "
                     "train at speed (H1)",
         "serious_injury": None,
     },

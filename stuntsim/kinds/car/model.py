@@ -10,7 +10,7 @@ Per time step, for all samples at once:
    steering error (bias and a slow weave); a speed controller a = a_plan + k_v (v_plan − v)
    reading the speed plan ``T_v·v`` ahead; both commands reach the car after the driver's
    reaction delay (a per-sample transport delay);
-3. one RK4 step of :mod:`stuntsim.car.dynamics`, with gravity's share from the road's
+3. one RK4 step of :mod:`stuntsim.kinds.car.dynamics`, with gravity's share from the road's
    grade along the line (E12 there; the uphill direction is the line's heading where the
    car is, and μ is scaled by cos θ);
 4. the margins (:mod:`stuntsim.hazards`) as running minima, so memory holds a few numbers
@@ -33,18 +33,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stuntsim.car.driver import Driver, TransportDelay
-from stuntsim.car.dynamics import (
-    NumericalError,
-    VehicleParams,
-    check_finite,
-    initial_state,
-    rk4_step,
-    slope_acceleration,
-)
-from stuntsim.car.monitors import Contacts, MotionLimits, People
-from stuntsim.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
-from stuntsim.car.rig import rigged_mass_properties
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import (
     Barrier,
@@ -62,6 +50,18 @@ from stuntsim.geometry import (
 from stuntsim.hazards import (
     car_hazards,
 )
+from stuntsim.kinds.car.driver import Driver, TransportDelay
+from stuntsim.kinds.car.dynamics import (
+    NumericalError,
+    VehicleParams,
+    check_finite,
+    initial_state,
+    rk4_step,
+    slope_acceleration,
+)
+from stuntsim.kinds.car.monitors import Contacts, MotionLimits, People
+from stuntsim.kinds.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
+from stuntsim.kinds.car.rig import rigged_mass_properties
 from stuntsim.scenario import polyline
 
 VEHICLE_FIELDS = (
@@ -71,7 +71,7 @@ VEHICLE_FIELDS = (
     "max_brake_force", "brake_front_share", "drag_area", "rolling_resistance",
     "locked_friction_ratio",
 )
-# The mass properties the rig changes (stuntsim.car.rig, R1–R6).
+# The mass properties the rig changes (stuntsim.kinds.car.rig, R1–R6).
 RIGGED_FIELDS = ("mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height",
                  "roll_gyration_radius")
 # Grid of the street's distance fields. Near the walls (the exact band) clearances are
@@ -249,7 +249,7 @@ class CarModel:
     # ---------------------------------------------------------------- parameters
     def car_values(self, p: Parameters) -> dict[str, np.ndarray]:
         """Per-sample vehicle values (n,), with the camera rig's mass, CG and inertia
-        folded in (:func:`stuntsim.car.rig.rigged_mass_properties`), the driver's eye in
+        folded in (:func:`stuntsim.kinds.car.rig.rigged_mass_properties`), the driver's eye in
         the bare car's frame, and ``cg_shift_forward``: how far the rig moved the CG [m]."""
         fields = (*VEHICLE_FIELDS, "roll_gyration_radius", "eye_forward", "eye_left",
                   "eye_height")
@@ -359,7 +359,7 @@ class CarModel:
         row = np.arange(n) * mu_table.shape[1]
         mu_flat = mu_table.ravel()
 
-        # The driver and the delay of their commands (stuntsim.car.driver). Their grip
+        # The driver and the delay of their commands (stuntsim.kinds.car.driver). Their grip
         # budget is what they believe the surface offers (the plan's μ, not the drawn one:
         # a surprise on the day is exactly what goes wrong), times how much of it they use.
         max_brake_decel = np.asarray(params.max_brake_force) / car["mass"]
@@ -371,7 +371,7 @@ class CarModel:
                         p.array("driver.grip_use") * expected_mu * G)
         delay = TransportDelay(p.array("driver.reaction_delay"), dt, channels=2)
 
-        # The hazard monitors (stuntsim.car.monitors)
+        # The hazard monitors (stuntsim.kinds.car.monitors)
         contacts = Contacts(street, p, car, n)
         people = People(self.scenario, path, street, p, car, n)
         motion = MotionLimits(street, p, car, n)
