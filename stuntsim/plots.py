@@ -253,7 +253,7 @@ def plot_clearance(ax: Axes, result: RiskResult, *, hazard: str = "collision",
         xlabel="Nearest wheel's distance from the drop edge, least over the run [m]" if edge
         else f"Closest approach over the run [{unit}]" if unit == "m"
         else f"{hazard} margin [{unit}]",
-        ylabel="Samples",
+        ylabel="Takes",
         title=f"{hazard}: P = {fmt.probability(estimate.probability)} (95 % CI "
               f"{fmt.probability(lo)}–{fmt.probability(hi)}), n = {result.samples}",
     )
@@ -531,7 +531,8 @@ def plot_comparison(ax: Axes, comparison, *, hazard: str = "any") -> Axes:
         ax.errorbar(pi, yi, xerr=[[pi - low], [high - pi]], fmt="o", color=colour, capsize=4)
     for i, yi in enumerate(y[1:]):
         d = comparison.differences[i][hazard]
-        ax.annotate(f"Δ = {d.difference:+.3g} [{d.ci95[0]:+.3g}, {d.ci95[1]:+.3g}]",
+        ax.annotate(f"Δ = {fmt.difference(d.difference)} [{fmt.difference(d.ci95[0])}, "
+                    f"{fmt.difference(d.ci95[1])}]",
                     (hi[i + 1], yi), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8, color=colours[i + 1])
     ax.set_yticks(y, [f"{n} (baseline)" if i == 0 else n for i, n in enumerate(names)])
@@ -634,7 +635,8 @@ def plot_comparison_harm(ax: Axes, comparison, *, outcome: str = "fatality") -> 
         ax.errorbar(values[i + 1], yi, xerr=[[max(values[i + 1] - lo, 0)],
                                             [max(hi - values[i + 1], 0)]],
                     fmt="o", color=colour, capsize=4)
-        ax.annotate(f"Δ = {d.difference:+.2g} [{d.ci95[0]:+.2g}, {d.ci95[1]:+.2g}]",
+        ax.annotate(f"Δ = {fmt.difference(d.difference)} [{fmt.difference(d.ci95[0])}, "
+                    f"{fmt.difference(d.ci95[1])}]",
                     (max(hi, values[i + 1]), yi), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8, color=colour)
     ax.axvline(base, color="#495057", lw=0.8, ls=":", label="baseline")
@@ -1187,4 +1189,4 @@ def _signed(value: float) -> str:
     0.01, and no "-0"."""
     if abs(value) >= 0.01:
         return f"{round(value, 3) + 0.0:+.3f}"
-    return f"{value:+.2g}" if value != 0 else "0"
+    return fmt.difference(value)

@@ -812,6 +812,8 @@ def matrix_cell(estimate, given: dict[str, float | None] | None, *,
     if severity_note:
         why = [severity_note, *why]
     cell["severity_basis"] = why
+    if given is not None:  # the numbers behind the words: P(outcome | hazard), None: no relation
+        cell["given_hazard"] = dict(given)
     if sources and given:
         cell["severity_sources"] = {key: sources[key] for key, value in given.items()
                                     if value is not None and sources.get(key)}
