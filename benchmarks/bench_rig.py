@@ -8,7 +8,7 @@ Figures:
 1. closed loop, serial executor, the same samples: ``camera_rig_car.yaml`` as it is, and
    the same file with nobody stepping out (no sight lines are cast) — the ratio is the
    price of watching for a person;
-2. one sight-line query, ``stuntsim.visibility.visible`` for n car poses against the
+2. one sight-line query, ``stuntsim.geometry.visibility.visible`` for n car poses against the
    scenario's buildings, the car body and the rig (9 sample points per person): batched
    over n against a per-sample Python loop of the same call (n = 1 each time) — the gain
    from batching;
@@ -25,11 +25,11 @@ import numpy as np
 import yaml
 
 import stuntsim
+from stuntsim.geometry.visibility import eye_in_world, visible
 from stuntsim.kinds.car.model import CarModel
 from stuntsim.kinds.car.monitors import OPAQUE_CATEGORIES
 from stuntsim.kinds.car.rig import body_occluders, rig_occluders
 from stuntsim.scenario import parse_scenario, resolve
-from stuntsim.visibility import eye_in_world, visible
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "camera_rig_car.yaml"
 

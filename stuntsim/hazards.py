@@ -148,7 +148,7 @@ def stopping_distance_margin(distance, speed, reaction_time, deceleration):
 
     the stopping-sight-distance logic (AASHTO 2011, ch. 3: reaction distance plus braking
     distance, here in SI with the car's own achievable deceleration a instead of the
-    design 3.4 m/s²; :func:`stuntsim.visibility.stopping_sight_distance` is the AASHTO
+    design 3.4 m/s²; :func:`stuntsim.geometry.visibility.stopping_sight_distance` is the AASHTO
     form in km/h).
 
     Parameters

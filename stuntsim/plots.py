@@ -14,11 +14,11 @@ from matplotlib.patches import Circle, Patch, Polygon
 from stuntsim import formatting as fmt
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import walker_position
+from stuntsim.geometry.visibility import visible_points
 from stuntsim.kinds.car.monitors import OPAQUE_CATEGORIES
 from stuntsim.kinds.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.risk.montecarlo import failed
 from stuntsim.runner import RiskResult
-from stuntsim.visibility import visible_points
 
 OUTCOME_STYLE = {
     "safe": ("#2b8a3e", "safe"),
@@ -750,9 +750,10 @@ def plot_sight_lines(ax: Axes, result: RiskResult, *, sample: int | None = None,
     clear sight line from the driver's eye at first sight (green), and earlier sight lines
     every ``spacing`` [s] from the step-out to first sight (at most ``max_hidden``), dashed
     and coloured by what hid the person: a building (2-D test,
-    :func:`stuntsim.visibility.segment_blocked`) or, when the buildings leave a sample point
+    :func:`~stuntsim.geometry.visibility.segment_blocked`) or, when the buildings leave a sample
+    point
     of the person open, the car body or the camera rig (3-D test in the car frame,
-    :func:`stuntsim.visibility.rig_blocked`). The building corner that hid the person last
+    :func:`stuntsim.geometry.visibility.rig_blocked`). The building corner that hid the person last
     is marked.
 
     ``sample``: a kept sample (``result.trajectory_samples``); by default the kept sample

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stuntsim.geometry import Solid
-from stuntsim.visibility import (
+from stuntsim.geometry.visibility import (
     FORWARD_FIELD,
     Box,
     Cylinder,

@@ -17,17 +17,18 @@ Method
    road surface itself is not the target).
 2. **Hiding.** An occluder (a body part from
    :data:`stuntsim.kinds.car.presets.BODY_PRESETS`, or a rig mount) *hides* the target when
-   its elevation range (:func:`stuntsim.visibility.elevation_range`) covers the whole
+   its elevation range (:func:`stuntsim.geometry.visibility.elevation_range`) covers the whole
    window, ε_min ≥ its lowest and ε_max ≤ its highest elevation: the driver could then
    miss the person entirely, whereas a person of whom any part stays in view can be seen
-   (the same rule as :func:`stuntsim.visibility.visible`). So a low bonnet camera may hide
+   (the same rule as :func:`stuntsim.geometry.visibility.visible`). So a low bonnet camera may hide
    a 1.0 m child at 10 m and still leave a standing adult's head in view, and the roof,
    all above the eye, hides no one. The figures therefore depend on the target's height
    and distance.
 3. **Sectors and shares.** The azimuth sectors of the hiding occluders
-   (:func:`stuntsim.visibility.azimuth_sector`) are merged
-   (:func:`stuntsim.visibility.blocked_sectors`); the blocked share is the hidden part of
-   the forward field ±90° divided by 180° (:func:`stuntsim.visibility.forward_blocked_share`).
+   (:func:`stuntsim.geometry.visibility.azimuth_sector`) are merged
+   (:func:`stuntsim.geometry.visibility.blocked_sectors`); the blocked share is the hidden part of
+   the forward field ±90° divided by 180°
+   (:func:`~stuntsim.geometry.visibility.forward_blocked_share`).
    Body only and body + rig give ``blocked_share_body`` and ``blocked_share_total``; their
    difference is what the rig adds (``rig_share``). A mount's *marginal* share is the total
    minus the total without it: where mounts overlap each other the overlap is counted by
@@ -62,7 +63,8 @@ What is approximate
 * One eye point (the preset's cyclopean eye), no head movement; SAE J1050 measures
   obstructions binocularly, with the head free to turn, and SAE J941 spreads the eye over an
   eyellipse, so real blind sectors are somewhat narrower.
-* A box's elevation range is for the box as a whole (:func:`~stuntsim.visibility.elevation_range`):
+* A box's elevation range is for the box as a whole
+  (:func:`~stuntsim.geometry.visibility.elevation_range`):
   near the edge of its azimuth sector the covered elevations are fewer, so hiding is
   slightly overstated (the safe side).
 * The body parts are the preset's sketch (all assumptions, see the preset); mirrors are not
@@ -87,9 +89,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from stuntsim.kinds.car.presets import BODY_PRESETS
-from stuntsim.kinds.car.rig import body_occluders, mount_occluder
-from stuntsim.visibility import (
+from stuntsim.geometry.visibility import (
     FORWARD_FIELD,
     Box,
     Occluder,
@@ -99,6 +99,8 @@ from stuntsim.visibility import (
     elevation_range,
     forward_blocked_share,
 )
+from stuntsim.kinds.car.presets import BODY_PRESETS
+from stuntsim.kinds.car.rig import body_occluders, mount_occluder
 
 __all__ = [
     "A_PILLAR_LIMIT",
@@ -253,7 +255,8 @@ class FieldOfView:
     Angles [rad], lengths [m], shares [-] of the forward field ``field`` (±90°, UN R125).
     ``body_sectors`` and ``total_sectors`` are the merged azimuth sectors, over the full
     circle, where the body alone and the body with the rig hide the target (see
-    :func:`stuntsim.visibility.blocked_sectors`). ``widest_sector`` is the widest contiguous
+    :func:`~stuntsim.geometry.visibility.blocked_sectors`). ``widest_sector`` is the widest
+    contiguous
     blind sector inside the forward field (body + rig) and ``widest_sector_name`` its
     occluders' names joined with '+'.
     """

@@ -14,7 +14,7 @@ streaming); at the end :meth:`margins` gives each hazard's margin (SI, failure �
   left) and ``tripped_rollover`` (critical sliding velocity − sideways speed into a kerb).
 
 Equations and sources are in :mod:`stuntsim.hazards` (thresholds), :mod:`stuntsim.geometry`
-(clearances, barriers) and :mod:`stuntsim.visibility` (sight lines).
+(clearances, barriers) and :mod:`stuntsim.geometry.visibility` (sight lines).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from stuntsim.geometry import (
     people_clearance,
     walker_position,
 )
+from stuntsim.geometry.visibility import eye_in_world, visible
 from stuntsim.hazards import (
     critical_sliding_velocity,
     quasi_static_rollover_threshold,
@@ -39,7 +40,6 @@ from stuntsim.hazards import (
 )
 from stuntsim.kinds.car.path import ReferencePath
 from stuntsim.kinds.car.rig import body_occluders, rig_occluders
-from stuntsim.visibility import eye_in_world, visible
 
 __all__ = ["Contacts", "Lookout", "MotionLimits", "People"]
 
@@ -377,7 +377,7 @@ class Lookout:
     * from the moment they step out until first seen: whether a clear line runs from the
       driver's eye to any of their sample points, past the opaque buildings and rock (2-D,
       full height) and past the car's body and the camera rig (3-D, in the car frame)
-      (:func:`stuntsim.visibility.visible`). The eye and the occluders are given in the
+      (:func:`stuntsim.geometry.visibility.visible`). The eye and the occluders are given in the
       bare car's frame; the rig moves the CG forward by x_c, so that frame's origin is
       the simulated CG moved back by x_c;
     * detection = first seen + the perception–reaction time t_PR: from then on, as soon as

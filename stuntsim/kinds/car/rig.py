@@ -4,8 +4,8 @@ A rig is a set of mounts (a camera with its plate, arm or suction cups), each an
 axis-aligned box or an upright cylinder in the car frame (x forward, y left, z up [m],
 origin on the road below the bare car's centre of gravity), with a mass.
 
-Sight: each mount becomes a :class:`stuntsim.visibility.Box` or
-:class:`~stuntsim.visibility.Cylinder` occluder; the car's own body (bonnet, A-pillars,
+Sight: each mount becomes a :class:`stuntsim.geometry.visibility.Box` or
+:class:`~stuntsim.geometry.visibility.Cylinder` occluder; the car's own body (bonnet, A-pillars,
 roof, doors) is a set of boxes from a preset (:data:`stuntsim.kinds.car.presets.BODY_PRESETS`).
 
 Mass: bolting mounts of mass m_i at (x_i, y_i, z_i) onto a car of mass m, CG at the origin
@@ -33,8 +33,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from stuntsim.geometry.visibility import Box, Cylinder
 from stuntsim.kinds.car.presets import BODY_PRESETS
-from stuntsim.visibility import Box, Cylinder
 
 __all__ = ["body_occluders", "mount_occluder", "rig_occluders", "rigged_mass_properties"]
 
