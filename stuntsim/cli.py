@@ -269,7 +269,7 @@ def _car_only(resolved, command: str, path) -> None:
 
 def _run_train(args, resolved, out_dir: Path) -> int:
     """``run`` for a ``kind: train`` scenario (its own summary, table and figures)."""
-    from stuntsim.kinds.train import plots as train_plots
+    from stuntsim.kinds.train import figures as train_plots
     from stuntsim.kinds.train import report as train_report
     from stuntsim.kinds.train.runner import run as run_train
 
@@ -543,6 +543,7 @@ def figure_builders(result, info: dict | None = None) -> dict:
     from matplotlib.figure import Figure
 
     from stuntsim import plots
+    from stuntsim.kinds.car import figures
     from stuntsim.report import summary
 
     scenario = result.resolved.scenario
@@ -557,18 +558,18 @@ def figure_builders(result, info: dict | None = None) -> dict:
     wide = bool(result.street.drops or result.street.barriers)  # legend beside the scene
     out = {
         "scene": figure((13, 9) if wide else (9, 9),
-                        lambda fig: plots.plot_scene(fig.add_subplot(), result)),
+                        lambda fig: figures.plot_scene(fig.add_subplot(), result)),
         "clearance": figure((8, 4.5),
-                            lambda fig: plots.plot_clearance(fig.add_subplot(), result)),
+                            lambda fig: figures.plot_clearance(fig.add_subplot(), result)),
     }
     if "departure" in result.hazards:
-        out["edge_clearance"] = figure((8, 4.5), lambda fig: plots.plot_clearance(
+        out["edge_clearance"] = figure((8, 4.5), lambda fig: figures.plot_clearance(
             fig.add_subplot(), result, hazard="departure"))
 
     def speed_and_grip(fig):
         top, bottom = fig.subplots(2, 1, sharex=True)
-        plots.plot_speed_profile(top, result)
-        plots.plot_lateral_acceleration(bottom, result)
+        figures.plot_speed_profile(top, result)
+        figures.plot_lateral_acceleration(bottom, result)
 
     out["speed_and_grip"] = figure((9, 8), speed_and_grip)
     out["hazards"] = figure((8, 4), lambda fig: plots.plot_hazard_probabilities(
@@ -580,14 +581,14 @@ def figure_builders(result, info: dict | None = None) -> dict:
 
         def views(fig):
             left, right = fig.subplots(1, 2, subplot_kw={"projection": "polar"})
-            plots.plot_field_of_view(left, field_of_view(result.resolved, person_height=1.7))
-            plots.plot_field_of_view(right, field_of_view(result.resolved, person_height=1.0))
+            figures.plot_field_of_view(left, field_of_view(result.resolved, person_height=1.7))
+            figures.plot_field_of_view(right, field_of_view(result.resolved, person_height=1.0))
 
         out["field_of_view"] = figure((13, 6.5), views)
     if scenario.street.people_stepping_out and result.trajectories:
-        out["sight_lines"] = figure((9, 8), lambda fig: plots.plot_sight_lines(
+        out["sight_lines"] = figure((9, 8), lambda fig: figures.plot_sight_lines(
             fig.add_subplot(), result))
-        out["detection_timeline"] = figure((10, 7), lambda fig: plots.plot_detection_timeline(
+        out["detection_timeline"] = figure((10, 7), lambda fig: figures.plot_detection_timeline(
             fig.add_subplot(), result))
     return out
 

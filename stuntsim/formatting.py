@@ -9,8 +9,9 @@ zero. Every probability, bound and difference in tables, figures and notebooks g
 from __future__ import annotations
 
 import math
+import textwrap
 
-__all__ = ["SCIENTIFIC_BELOW", "difference", "interval", "probability"]
+__all__ = ["SCIENTIFIC_BELOW", "difference", "interval", "probability", "wrap_label"]
 
 #: Below this magnitude a probability is written in scientific notation.
 SCIENTIFIC_BELOW = 1e-3
@@ -39,3 +40,8 @@ def difference(d: float) -> str:
         return "0"
     text = probability(abs(d))
     return ("+" if d > 0 else "-") + text
+
+
+def wrap_label(label: str, width: int = 40) -> str:
+    """A long label folded into lines of ``width`` characters (continuations indented)."""
+    return textwrap.fill(label, width, subsequent_indent="  ")

@@ -21,9 +21,9 @@ from stuntsim.kinds.car.field_of_view import (
     format_field_of_view,
     layout_field_of_view,
 )
+from stuntsim.kinds.car.figures import plot_field_of_view
 from stuntsim.kinds.car.presets import FIAT_500_NUOVA
 from stuntsim.kinds.car.schema import Rig, RigMount
-from stuntsim.plots import plot_field_of_view
 
 ROME = Path(__file__).resolve().parents[1] / "scenarios" / "rome_sharp_turn.yaml"
 

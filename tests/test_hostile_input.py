@@ -175,12 +175,12 @@ def test_a_failed_write_leaves_the_previous_run_whole(tmp_path, capsys, monkeypa
 
 def test_a_figure_that_cannot_be_drawn_is_a_warning_not_a_lost_run(tmp_path, capsys,
                                                                    monkeypatch):
-    from stuntsim import plots
+    from stuntsim.kinds.car import figures
 
     def broken(*args, **kwargs):
         raise ValueError("zero-size array to reduction operation minimum")
 
-    monkeypatch.setattr(plots, "plot_scene", broken)
+    monkeypatch.setattr(figures, "plot_scene", broken)
     out = tmp_path / "rome"
     assert _rome_run(out) == 0
     err = capsys.readouterr().err

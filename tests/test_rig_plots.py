@@ -9,12 +9,8 @@ from matplotlib.figure import Figure
 
 import stuntsim
 from stuntsim.compare import rig_share
-from stuntsim.plots import (
-    plot_detection_timeline,
-    plot_rig_share,
-    plot_scene,
-    plot_sight_lines,
-)
+from stuntsim.kinds.car.figures import plot_detection_timeline, plot_scene, plot_sight_lines
+from stuntsim.plots import plot_rig_share
 
 SAMPLES = 64  # enough for a few conflicts, strikes and stops at the scenario's seed
 

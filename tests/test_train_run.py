@@ -14,6 +14,7 @@ from scipy import stats
 
 import stuntsim
 from stuntsim import severity
+from stuntsim.kinds.train.figures import render_figures
 from stuntsim.kinds.train.harm import (
     fall_from_train_fatality,
     fall_from_train_fatality_band,
@@ -21,7 +22,6 @@ from stuntsim.kinds.train.harm import (
     structure_strike_fatality_band,
 )
 from stuntsim.kinds.train.model import TrainModel
-from stuntsim.kinds.train.plots import render_figures
 from stuntsim.kinds.train.report import failures_csv, format_table, summary, write_summary
 from stuntsim.kinds.train.runner import run
 from stuntsim.risk.montecarlo import ANY

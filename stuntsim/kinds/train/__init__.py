@@ -13,7 +13,7 @@ The stunt (import the modules themselves)
 :mod:`stuntsim.kinds.train.harm`       P(death) given a hazard (assumed relations, wide bands)
 :mod:`stuntsim.kinds.train.runner`     ``run(resolved, samples, seed)`` → ``TrainResult``
 :mod:`stuntsim.kinds.train.report`     ``summary``, ``format_table``, ``write_summary``
-:mod:`stuntsim.kinds.train.plots`      the figures, ``render_figures``
+:mod:`stuntsim.kinds.train.figures`      the figures, ``render_figures``
 """
 
 from stuntsim.kinds.train.motion import (

@@ -1,7 +1,9 @@
-"""One function per figure: each takes a matplotlib Axes, draws, and returns it.
+"""The car stunt's figures: the scene from above with the takes, the clearances, the speed
+and the grip along the line, and the driver's view (field of view, sight lines, the
+detection time-line).
 
-Plots read a :class:`~stuntsim.runner.RiskResult`; they never run a simulation, never call
-pyplot's show and never save files (the CLI and notebooks do).
+Each function takes a matplotlib Axes, draws and returns it; the thresholds they draw
+travel in the result (:class:`stuntsim.kinds.car.kind.CarFacts`): no physics here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from stuntsim.geometry.visibility import visible_points
 from stuntsim.kinds.car.monitors import OPAQUE_CATEGORIES
 from stuntsim.kinds.car.rig import body_occluders, rig_occluders, rigged_mass_properties
 from stuntsim.risk.montecarlo import failed
-from stuntsim.runner import RiskResult
 
 OUTCOME_STYLE = {
     "safe": ("#2b8a3e", "safe"),
@@ -30,6 +31,8 @@ OUTCOME_STYLE = {
     "departure": ("#e64980", "over the edge (departure)"),
     "person_struck": ("#000000", "person struck"),
 }
+
+
 SOLID_STYLE = {
     "building": dict(facecolor="#ced4da", edgecolor="#495057"),
     "rock": dict(facecolor="#b08968", edgecolor="#6f4e37", hatch=".."),
@@ -38,7 +41,7 @@ SOLID_STYLE = {
 }
 
 
-def _trajectory_arrays(result: RiskResult):
+def _trajectory_arrays(result):
     traj = result.trajectories
     if not traj:
         raise ValueError("the result kept no trajectories (keep_trajectories=0)")
@@ -46,7 +49,7 @@ def _trajectory_arrays(result: RiskResult):
 
 
 def plot_scene(
-    ax: Axes, result: RiskResult, *, max_trajectories: int = 60, view: str = "corner"
+    ax: Axes, result, *, max_trajectories: int = 60, view: str = "corner"
 ) -> Axes:
     """The street seen from above, the rehearsed line, and trajectories by outcome.
 
@@ -154,12 +157,14 @@ def plot_scene(
 
 
 WALKER_COLOUR = "#d9480f"
+
+
 _WALKER_HANDLE = Line2D([], [], color=WALKER_COLOUR, marker="o", mfc="#ffd8a8", lw=1.5,
                         label="person stepping out: start, nominal walk "
                               "(wedge: 5–95 % of the headings)")
 
 
-def _plot_walkers(ax: Axes, result: RiskResult) -> None:
+def _plot_walkers(ax: Axes, result) -> None:
     """People who step out: where they wait, their nominal walk as an arrow, and the spread
     of the drawn headings as a faint wedge; nothing at all when there are none."""
     for walker in result.resolved.scenario.street.people_stepping_out:
@@ -191,7 +196,7 @@ def _plot_walkers(ax: Axes, result: RiskResult) -> None:
                                         alpha=0.8))
 
 
-def _view_box(result: RiskResult, view: str):
+def _view_box(result, view: str):
     path = result.path
     s = path.s
     keep = np.ones(s.size, dtype=bool)
@@ -211,7 +216,7 @@ def _view_box(result: RiskResult, view: str):
     return min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
 
 
-def _footprint(result: RiskResult, sample: int, x, y, yaw) -> np.ndarray:
+def _footprint(result, sample: int, x, y, yaw) -> np.ndarray:
     def value(path):
         return _sample_value(result, path, sample)
 
@@ -225,7 +230,7 @@ def _footprint(result: RiskResult, sample: int, x, y, yaw) -> np.ndarray:
                             y + s * local[:, 0] + c * local[:, 1]])
 
 
-def plot_clearance(ax: Axes, result: RiskResult, *, hazard: str = "collision",
+def plot_clearance(ax: Axes, result, *, hazard: str = "collision",
                    bins: int = 60) -> Axes:
     """Histogram of a distance margin (closest approach) with the failure threshold at 0."""
     unit = result.hazards[hazard].unit
@@ -261,7 +266,7 @@ def plot_clearance(ax: Axes, result: RiskResult, *, hazard: str = "collision",
     return ax
 
 
-def plot_speed_profile(ax: Axes, result: RiskResult, *, max_trajectories: int = 40) -> Axes:
+def plot_speed_profile(ax: Axes, result, *, max_trajectories: int = 40) -> Axes:
     """Speed along the line for the kept runs, against the planned speed and √(μgR)."""
     traj, samples = _trajectory_arrays(result)
     labels = result.outcome_labels()
@@ -295,12 +300,12 @@ def plot_speed_profile(ax: Axes, result: RiskResult, *, max_trajectories: int = 
     return ax
 
 
-def _plot_plan(ax: Axes, result: RiskResult) -> None:
+def _plot_plan(ax: Axes, result) -> None:
     ax.plot(result.path.s, result.planned_speed * 3.6, "k--", lw=1.5,
             label="speed plan (nominal)")
 
 
-def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
+def plot_lateral_acceleration(ax: Axes, result, *,
                               max_trajectories: int = 40) -> Axes:
     """|a_y| along the line for the kept runs against the friction limit μg under the car."""
     traj, samples = _trajectory_arrays(result)
@@ -332,7 +337,7 @@ def plot_lateral_acceleration(ax: Axes, result: RiskResult, *,
     return ax
 
 
-def _nominal_cg_height(result: RiskResult) -> float:
+def _nominal_cg_height(result) -> float:
     """The nominal CG height [m], raised by the camera rig's mounts where there are any
     (:func:`stuntsim.kinds.car.rig.rigged_mass_properties`, as the model uses it)."""
     nominal = result.resolved.nominal
@@ -346,7 +351,7 @@ def _nominal_cg_height(result: RiskResult) -> float:
     return float(rigged_mass_properties(car, mounts, masses)["cg_height"])
 
 
-def _mu_spread(result: RiskResult) -> tuple[float, float]:
+def _mu_spread(result) -> tuple[float, float]:
     """5 and 95 % quantiles of the street surface's drawn μ (equal if it is not uncertain)."""
     drawn = result.draws.get("street.surface.mu")
     if drawn is None or drawn.size == 0:
@@ -354,300 +359,6 @@ def _mu_spread(result: RiskResult) -> tuple[float, float]:
         return mu, mu
     lo, hi = np.quantile(drawn, [0.05, 0.95])
     return float(lo), float(hi)
-
-
-def plot_hazard_probabilities(ax: Axes, result: RiskResult) -> Axes:
-    """Each hazard's probability with its 95 % interval (log scale)."""
-    names = [*result.hazards, "any"]
-    estimates = [result.estimates[name] for name in names]
-    p = np.array([e.probability for e in estimates])
-    lo = np.array([e.ci95[0] for e in estimates])
-    hi = np.array([e.ci95[1] for e in estimates])
-    floor = 0.1 / result.samples
-    y = np.arange(len(names))
-    seen = p > 0
-    shown = np.maximum(p, floor)
-    ax.errorbar(shown[seen], y[seen],
-                xerr=np.vstack([shown[seen] - np.maximum(lo[seen], floor),
-                                hi[seen] - shown[seen]]),
-                fmt="o", color="#c92a2a", ecolor="k", capsize=3,
-                label="estimate with its 95 % interval")
-    if (~seen).any():
-        ax.errorbar(shown[~seen], y[~seen], xerr=np.vstack([np.zeros((~seen).sum()),
-                                                            hi[~seen] - shown[~seen]]),
-                    fmt="o", mfc="white", color="#868e96", ecolor="#868e96", capsize=3,
-                    label="no failure seen: only the upper 95 % bound")
-    for yi, e in zip(y, estimates, strict=True):
-        ax.annotate(f"{e.failures}/{e.n}", (max(e.probability, floor), yi), xytext=(0, 6),
-                    textcoords="offset points", fontsize=7, ha="center")
-    ax.set_xscale("log")
-    ax.set_yticks(y, [name.replace("_", " ") for name in names[:-1]] + ["any hazard"])
-    ax.set(xlabel="Probability per take (log scale)", xlim=(floor / 2, 1.5),
-           ylim=(-0.7, len(names) - 0.3), title=f"How likely each hazard is "
-           f"({result.samples} simulated takes)")
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
-    return ax
-
-
-def plot_envelope(ax: Axes, env) -> Axes:
-    """A hazard's probability against one planned value, with the target and the answer.
-
-    ``env`` is a :class:`stuntsim.envelope.EnvelopeResult`. The band is the 95 % interval
-    at each value (common random numbers: neighbouring values share their samples).
-    """
-    x = env.values * env.scale
-    floor = 0.1 / env.samples
-    p = np.maximum(env.probability, floor)
-    ax.fill_between(x, np.maximum(env.lower, floor), np.maximum(env.upper, floor),
-                    color="#c92a2a", alpha=0.2, lw=0, label="95 % interval")
-    ax.plot(x, p, "o-", color="#c92a2a", ms=4, label="estimate")
-    ax.axhline(env.target, color="k", ls="--", lw=1.2, label=f"target {env.target:g} per take")
-    if env.answer is not None:
-        ax.axvline(env.answer * env.scale, color="#2b8a3e", lw=2,
-                   label=f"answer ({env.direction} value, upper bound ≤ target): "
-                         f"{env.answer * env.scale:.3g} {env.unit}")
-    if env.point_crossing is not None:
-        ax.axvline(env.point_crossing * env.scale, color="#2b8a3e", ls=":", lw=1.5,
-                   label=f"point estimate crosses: {env.point_crossing * env.scale:.3g} "
-                         f"{env.unit}")
-    ax.set_yscale("log")
-    what = "any hazard" if env.hazard == "any" else env.hazard.replace("_", " ")
-    ax.set(xlabel=f"{env.param} [{env.unit or '-'}]",
-           ylabel=f"P({what}) per take", ylim=(floor / 2, 1.5),
-           title=f"Safe operating envelope: P({what}) against {env.param} "
-                 f"({env.samples} samples per value)")
-    ax.legend(fontsize=7, loc="upper left")
-    return ax
-
-
-def plot_envelope_2d(ax: Axes, env) -> Axes:
-    """The hazard's probability over two planned values, with the target's contour.
-
-    Colour: log10 of the point estimate; solid line: where the upper 95 % bound meets the
-    target (the safe side is where the bound is below it).
-    """
-    x = env.values_x * env.scale_x
-    y = env.values_y * env.scale_y
-    floor = 0.1 / env.samples
-    mesh = ax.pcolormesh(x, y, np.log10(np.maximum(env.probability, floor)), shading="nearest",
-                         cmap="Reds")
-    ax.figure.colorbar(mesh, ax=ax, label="log10 P per take (point estimate)")
-    if env.upper.min() < env.target < env.upper.max():
-        contour = ax.contour(x, y, env.upper, levels=[env.target], colors="k", linewidths=2)
-        ax.clabel(contour, fmt={env.target: f"upper 95 % = {env.target:g}"}, fontsize=7)
-    what = "any hazard" if env.hazard == "any" else env.hazard.replace("_", " ")
-    ax.set(xlabel=f"{env.param_x} [{env.unit_x or '-'}]",
-           ylabel=f"{env.param_y} [{env.unit_y or '-'}]",
-           title=f"P({what}) per take; black line: upper 95 % bound = target")
-    return ax
-
-
-def plot_sensitivity(ax: Axes, sens, *, labels: dict[str, str] | None = None,
-                     top: int = 12) -> Axes:
-    """What drives a hazard: total and first-order Sobol indices of each uncertain input.
-
-    ``sens`` is a :class:`stuntsim.studies.SensitivityResult`; ``labels`` maps dotted paths
-    to plain words (e.g. from :func:`stuntsim.scenario.describe_path`). Bars: the share of
-    the margin's variance an input explains alone (first order) and with its interactions
-    (total); whiskers: 95 % bootstrap intervals. Inputs sorted by the total index.
-    """
-    sobol = sens.sobol
-    order = np.argsort(-sobol.total_order)[:top][::-1]
-    names = [sens.names[i] for i in order]
-    shown = [(labels or {}).get(name, name) for name in names]
-    y = np.arange(len(order))
-
-    def whiskers(values, ci):
-        return [np.maximum(values - ci[:, 0], 0), np.maximum(ci[:, 1] - values, 0)]
-
-    total, first = sobol.total_order[order], sobol.first_order[order]
-    ax.barh(y + 0.2, total, height=0.4, color="#c92a2a",
-            xerr=whiskers(total, sobol.total_order_ci[order]), capsize=2,
-            label="total (with interactions)")
-    ax.barh(y - 0.2, first, height=0.4, color="#f08c00",
-            xerr=whiskers(first, sobol.first_order_ci[order]), capsize=2,
-            label="first order (alone)")
-    ax.set_yticks(y, shown, fontsize=8)
-    ax.axvline(0, color="k", lw=0.8)
-    what = sens.hazard.replace("_", " ")
-    ax.set(xlabel=f"Share of the variance of the {what} margin [{sens.unit}] (Sobol index)",
-           xlim=(min(-0.05, float(np.min(first)) - 0.05), 1.05),
-           title=f"What drives {what}: Sobol indices ({sobol.evaluations} runs)")
-    ax.legend(fontsize=8, loc="lower right")
-    return ax
-
-
-def plot_convergence(ax: Axes, mc_failures: np.ndarray, subset_results, *,
-                     exact: float | None = None, label: str = "failure") -> Axes:
-    """An estimate against the model evaluations it cost: crude MC against subset simulation.
-
-    ``mc_failures`` is a boolean array of crude Monte Carlo outcomes in sample order; its
-    running estimate is drawn with its 95 % Wilson band. ``subset_results`` are
-    :class:`stuntsim.risk.subset.SubsetResult` objects (e.g. for several ``n_per_level``),
-    drawn at their evaluation counts with their 95 % intervals. ``exact``: the true value,
-    where one is known.
-    """
-    from stuntsim.risk.montecarlo import binomial_intervals
-
-    n = np.arange(1, mc_failures.size + 1)
-    k = np.cumsum(mc_failures)
-    shown = np.unique(np.geomspace(1, mc_failures.size, 400).astype(int)) - 1
-    lo, hi, _ = binomial_intervals(k[shown], n[shown])
-    p = k[shown] / n[shown]
-    floor = 0.1 / mc_failures.size
-    ax.fill_between(n[shown], np.maximum(lo, floor), np.maximum(hi, floor), color="#adb5bd",
-                    alpha=0.5, lw=0, label="crude Monte Carlo, 95 % interval")
-    ax.plot(n[shown], np.where(p > 0, p, np.nan), color="#495057", lw=1.2,
-            label="crude Monte Carlo, running estimate")
-    if subset_results:
-        evaluations = np.array([r.evaluations for r in subset_results])
-        estimate = np.array([r.probability for r in subset_results])
-        low = np.array([r.ci95[0] for r in subset_results])
-        high = np.array([r.ci95[1] for r in subset_results])
-        ax.errorbar(evaluations, estimate, yerr=[estimate - low, high - estimate], fmt="o",
-                    color="#c92a2a", capsize=3, label="subset simulation, 95 % interval")
-    if exact is not None:
-        ax.axhline(exact, color="k", ls="--", lw=1.2, label=f"exact {exact:.3g}")
-    ax.set(xscale="log", yscale="log", xlabel="Model evaluations",
-           ylabel=f"P({label})", ylim=(floor, 1.0),
-           title="Estimate against model evaluations: crude Monte Carlo vs subset simulation")
-    ax.legend(fontsize=8, loc="upper right")
-    return ax
-
-
-def plot_comparison(ax: Axes, comparison, *, hazard: str = "any") -> Axes:
-    """Each variant's probability of one hazard with its 95 % interval, and the paired
-    difference from the baseline (common random numbers) written beside it."""
-    names = comparison.names
-    estimates = [e[hazard] for e in comparison.estimates]
-    y = np.arange(len(names))[::-1]
-    p = np.array([e.probability for e in estimates])
-    lo = np.array([e.ci95[0] for e in estimates])
-    hi = np.array([e.ci95[1] for e in estimates])
-    colours = ["#495057"] + ["#2b8a3e" if d[hazard].ci95[1] < 0 else
-                             "#c92a2a" if d[hazard].ci95[0] > 0 else "#868e96"
-                             for d in comparison.differences]
-    for yi, pi, low, high, colour in zip(y, p, lo, hi, colours, strict=True):
-        ax.errorbar(pi, yi, xerr=[[pi - low], [high - pi]], fmt="o", color=colour, capsize=4)
-    for i, yi in enumerate(y[1:]):
-        d = comparison.differences[i][hazard]
-        ax.annotate(f"Δ = {fmt.difference(d.difference)} [{fmt.difference(d.ci95[0])}, "
-                    f"{fmt.difference(d.ci95[1])}]",
-                    (hi[i + 1], yi), xytext=(6, 0), textcoords="offset points",
-                    va="center", fontsize=8, color=colours[i + 1])
-    ax.set_yticks(y, [f"{n} (baseline)" if i == 0 else n for i, n in enumerate(names)])
-    what = "any hazard" if hazard == "any" else hazard.replace("_", " ")
-    ax.set(xlabel=f"P({what}) per take, 95 % interval", xlim=(0, min(1.0, hi.max() * 1.6)),
-           ylim=(-0.6, len(names) - 0.4),
-           title=f"Mitigations on common random numbers ({comparison.samples} takes each): "
-                 f"green = significantly safer, red = worse")
-    return ax
-
-
-BAND_COLOURS = {"low": "#b2f2bb", "medium": "#ffec99", "high": "#ffc078",
-                "very high": "#ff8787"}
-
-
-def plot_risk_matrix(ax: Axes, info: dict) -> Axes:
-    """The 5 × 5 risk matrix of a run's summary (``summary(result)["risk_matrix"]``).
-
-    Cells are coloured by band (low / medium / high / very high; the scale is written in
-    ``info["risk_matrix"]["scale"]``); each rated hazard is written in its cell with where
-    its likelihood comes from ("730/8000 observed", "0 in 8000: ≤ 4.6e-04"). A hazard
-    whose point estimate falls in another likelihood band is also drawn, hollow, in that
-    cell. Underneath, each hazard's rating and basis in the same words as the terminal
-    table (:func:`stuntsim.severity.describe_cell`).
-    """
-    from stuntsim.formatting import probability
-    from stuntsim.severity import (
-        DEFAULT_MATRIX,
-        describe_cell,
-        likelihood_name,
-        severity_name,
-    )
-
-    for lik in range(1, 6):
-        for sev in range(1, 6):
-            score, band = DEFAULT_MATRIX.rating(np.int64(lik), np.int64(sev))
-            ax.add_patch(Polygon([[sev - 0.5, lik - 0.5], [sev + 0.5, lik - 0.5],
-                                  [sev + 0.5, lik + 0.5], [sev - 0.5, lik + 0.5]],
-                                 closed=True, facecolor=BAND_COLOURS.get(band, "#e9ecef"),
-                                 edgecolor="white", lw=2, zorder=1))
-            ax.text(sev + 0.42, lik - 0.42, str(score), ha="right", va="bottom", fontsize=7,
-                    color="#495057", zorder=2)
-    cells: dict[tuple[int, int], list[str]] = {}
-    hollow: dict[tuple[int, int], list[str]] = {}
-    notes = []
-    for name, cell in info["risk_matrix"]["hazards"].items():
-        label = name.replace("_", " ")
-        rating, *basis = describe_cell(cell)
-        notes.append(f"{label}: {rating}; " + "; ".join(basis))
-        if cell["severity"] is None:
-            continue
-        hazard = info["hazards"].get(name, {})
-        k, n = hazard.get("failures"), hazard.get("n")
-        source = f"{k}/{n} seen" if k else f"0/{n}, ≤ {probability(cell['upper_95'])}"
-        cells.setdefault((cell["likelihood"], cell["severity"]), []).append(
-            f"{label}\n({source})")
-        if cell["likelihood_at_estimate"] != cell["likelihood"]:
-            hollow.setdefault((cell["likelihood_at_estimate"], cell["severity"]), []).append(
-                f"{label}\n(point estimate)")
-    for (lik, sev), names in cells.items():
-        ax.text(sev, lik, "\n".join(names), ha="center", va="center",
-                fontsize=7 if len(names) < 3 else 5.5, fontweight="bold", zorder=3)
-    for (lik, sev), names in hollow.items():
-        ax.text(sev, lik, "\n".join(names), ha="center", va="center", fontsize=7,
-                color="#495057", fontstyle="italic", zorder=3,
-                bbox={"boxstyle": "round", "facecolor": "none", "edgecolor": "#495057",
-                      "linestyle": "--"})
-    ax.set_xticks(range(1, 6), [f"{i}\n{severity_name(i).split(' (')[0]}"
-                                for i in range(1, 6)], fontsize=8)
-    ax.set_yticks(range(1, 6), [f"{likelihood_name(i)} {i}" for i in range(1, 6)], fontsize=8)
-    ax.set(xlim=(0.5, 5.5), ylim=(0.5, 5.5), aspect="equal",
-           xlabel="Severity if it happens\n(the worst level with ≥ 1 % probability, or "
-                  "that no relation excludes)",
-           ylabel="Likelihood per take (upper 95 % bound;\n<1e-4, <1e-3, <1e-2, <0.1, ≥0.1)",
-           title=f"Risk matrix: {info['scenario']}")
-    handles = [Patch(facecolor=c, label=f"{b} risk") for b, c in BAND_COLOURS.items()]
-    handles.append(Patch(facecolor="none", edgecolor="#495057", linestyle="--",
-                         label="at the point estimate\n(where it differs)"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
-    ax.text(-0.25, -0.2, "\n".join(_wrap(note, 140) for note in notes),
-            transform=ax.transAxes, fontsize=6.5, va="top", ha="left", color="#343a40")
-    return ax
-
-
-def plot_comparison_harm(ax: Axes, comparison, *, outcome: str = "fatality") -> Axes:
-    """Each variant's expected harm per take over all hazards (P(death) or P(serious injury
-    or death)); a variant's bar is the baseline's value plus the paired difference's 95 %
-    interval (common random numbers), so it shows what the mitigation changes."""
-    from stuntsim.risk.montecarlo import ANY
-
-    names = comparison.names
-    y = np.arange(len(names))[::-1]
-    values = np.array([h[ANY][outcome] for h in comparison.harm])
-    base = values[0]
-    ax.plot(base, y[0], "o", color="#495057")
-    for i, yi in enumerate(y[1:]):
-        d = comparison.harm_differences[i][ANY][outcome]
-        lo, hi = base + d.ci95[0], base + d.ci95[1]
-        colour = "#2b8a3e" if d.ci95[1] < 0 else "#c92a2a" if d.ci95[0] > 0 else "#868e96"
-        ax.errorbar(values[i + 1], yi, xerr=[[max(values[i + 1] - lo, 0)],
-                                            [max(hi - values[i + 1], 0)]],
-                    fmt="o", color=colour, capsize=4)
-        ax.annotate(f"Δ = {fmt.difference(d.difference)} [{fmt.difference(d.ci95[0])}, "
-                    f"{fmt.difference(d.ci95[1])}]",
-                    (max(hi, values[i + 1]), yi), xytext=(6, 0), textcoords="offset points",
-                    va="center", fontsize=8, color=colour)
-    ax.axvline(base, color="#495057", lw=0.8, ls=":", label="baseline")
-    ax.set_yticks(y, [f"{n} (baseline)" if i == 0 else n for i, n in enumerate(names)])
-    what = "P(death)" if outcome == "fatality" else "P(serious injury or death)"
-    top = max(values.max(), base + max(d[ANY][outcome].ci95[1]
-                                        for d in comparison.harm_differences))
-    ax.set(xlabel=f"Expected {what} per take, all hazards (bars: baseline + paired Δ, 95 %)",
-           xlim=(0, max(top * 1.8, 1e-6)), ylim=(-0.6, len(names) - 0.4),
-           title=f"Harm on common random numbers ({comparison.samples} takes each)")
-    return ax
 
 
 MOUNT_COLOURS = ("#e8590c", "#1971c2", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c2255c",
@@ -679,7 +390,7 @@ def plot_field_of_view(ax: Axes, fov) -> Axes:
         ax.bar(0.5 * (lo + hi), 1.0, width=hi - lo, bottom=0.0, color="#868e96",
                edgecolor="#495057", lw=0.6, zorder=2)
     handles = [Patch(facecolor="#868e96", edgecolor="#495057",
-                     label=_wrap("car body" + (f": {', '.join(body_names)}"
+                     label=fmt.wrap_label("car body" + (f": {', '.join(body_names)}"
                                                if body_names else "")))]
     for i, mount in enumerate(fov.mounts):
         colour = MOUNT_COLOURS[i % len(MOUNT_COLOURS)]
@@ -696,10 +407,10 @@ def plot_field_of_view(ax: Axes, fov) -> Axes:
         ax.bar(centre, 1.0, width=width, bottom=0.0, lw=1.0, zorder=3, **style)
         ax.text(centre, 1.06, f"{np.degrees(width):.0f}°", ha="center", va="center",
                 fontsize=8, color=colour, fontweight="bold", zorder=5)
-        handles.append(Patch(label=_wrap(f"{mount.name} ({mount.location}): {what}"), lw=1.0,
-                             **style))
+        handles.append(Patch(label=fmt.wrap_label(f"{mount.name} ({mount.location}): {what}"),
+                             lw=1.0, **style))
     handles.append(Line2D([], [], color="#495057", ls="--", lw=1.2,
-                          label=_wrap("edge of the UN R125 180° forward field (±90°)")))
+                          label=fmt.wrap_label("edge of the UN R125 180° forward field (±90°)")))
 
     ax.set_theta_zero_location("N")
     ax.set_theta_direction(1)  # anticlockwise: +azimuth (the driver's left) on the left
@@ -724,12 +435,6 @@ def plot_field_of_view(ax: Axes, fov) -> Axes:
     return ax
 
 
-def _wrap(label: str, width: int = 40) -> str:
-    import textwrap
-
-    return textwrap.fill(label, width, subsequent_indent="  ")
-
-
 HIDDEN_STYLE = {
     "building": ("#c92a2a", "hidden by a building"),
     "body": ("#495057", "hidden by the car body"),
@@ -739,7 +444,7 @@ HIDDEN_STYLE = {
 }
 
 
-def plot_sight_lines(ax: Axes, result: RiskResult, *, sample: int | None = None,
+def plot_sight_lines(ax: Axes, result, *, sample: int | None = None,
                      spacing: float = 0.3, max_hidden: int = 10) -> Axes:
     """Plan view of one take's conflict: when the driver first saw the person, and why not
     sooner.
@@ -862,8 +567,8 @@ def plot_sight_lines(ax: Axes, result: RiskResult, *, sample: int | None = None,
         if cause in causes:
             parts = f" ({', '.join(sorted(causes[cause]))})" if causes[cause] else ""
             ax.plot([], [], color=HIDDEN_STYLE[cause][0], ls="--", lw=1.0,
-                    label=_wrap(f"sight line every {spacing:.2g} s, {HIDDEN_STYLE[cause][1]}"
-                                f"{parts}", 48))
+                    label=fmt.wrap_label(f"sight line every {spacing:.2g} s, "
+                                         f"{HIDDEN_STYLE[cause][1]}{parts}", 48))
     if hidden_times.size:
         i = step_at(hidden_times[0])
         ax.annotate(f"steps out\nt = {step_out:.2f} s", (traj["eye_x"][row][i],
@@ -956,13 +661,13 @@ def plot_sight_lines(ax: Axes, result: RiskResult, *, sample: int | None = None,
     return ax
 
 
-def _sample_value(result: RiskResult, path: str, sample: int) -> float:
+def _sample_value(result, path: str, sample: int) -> float:
     if path in result.draws:
         return float(result.draws[path][sample])
     return float(result.resolved.nominal[path])
 
 
-def _sample_values(result: RiskResult, path: str) -> np.ndarray:
+def _sample_values(result, path: str) -> np.ndarray:
     """A parameter's value in every sample (n,): drawn where uncertain, else nominal."""
     if path in result.draws:
         return np.asarray(result.draws[path], dtype=float)
@@ -1013,7 +718,7 @@ TIMELINE_STYLE = {
 }
 
 
-def plot_detection_timeline(ax: Axes, result: RiskResult, *, max_samples: int = 60) -> Axes:
+def plot_detection_timeline(ax: Axes, result, *, max_samples: int = 60) -> Axes:
     """How each conflict unfolded, on a clock that starts when the person steps out.
 
     One bar per take in which the person's walk conflicted with the car (a finite
@@ -1086,7 +791,7 @@ def plot_detection_timeline(ax: Axes, result: RiskResult, *, max_samples: int = 
     ):
         if keep.any():
             handles += ax.plot(where[keep], y[keep], marker, color=colour, mec="white",
-                               mew=0.5, ms=7, ls="none", zorder=3, label=_wrap(label, 60))
+                               mew=0.5, ms=7, ls="none", zorder=3, label=fmt.wrap_label(label, 60))
     ax.axvline(0.0, color="k", lw=1.0, zorder=1)
     late = np.count_nonzero(failed(margins[order]))
     if 0 < late < order.size:
@@ -1115,7 +820,7 @@ def plot_detection_timeline(ax: Axes, result: RiskResult, *, max_samples: int = 
     return ax
 
 
-def _timeline_label(key: str, result: RiskResult, order: np.ndarray) -> str:
+def _timeline_label(key: str, result, order: np.ndarray) -> str:
     label = TIMELINE_STYLE[key][1]
     if key == "reaction":
         reaction = (result.details["walker_detect_time"][order]
@@ -1124,70 +829,3 @@ def _timeline_label(key: str, result: RiskResult, order: np.ndarray) -> str:
         if reaction.size:
             label += f", median {np.median(reaction):.1f} s"
     return label
-
-
-def plot_rig_share(ax: Axes, comparison, *,
-                   hazards=("person_not_seen_in_time", "person_struck", "any"),
-                   variant: int = 1) -> Axes:
-    """Two variants side by side per hazard, and what the variant adds over the baseline.
-
-    ``comparison`` is a :class:`stuntsim.compare.Comparison`; ``comparison.names[variant]``
-    (e.g. "with the rig") is compared with its baseline ``comparison.names[0]`` (e.g.
-    "without the rig", as :func:`stuntsim.compare.rig_share` orders them). Bars: each
-    one's probability per take with its 95 % interval; above each pair the paired
-    difference variant − baseline on common random numbers with its 95 % paired interval
-    (the rig's share for :func:`~stuntsim.compare.rig_share`), and that difference as a
-    share of the variant's probability. Red: the variant is significantly worse, green:
-    significantly better, grey: no significant difference.
-    """
-    if not 1 <= variant < len(comparison.names):
-        raise ValueError(f"variant must index one of the variants 1…"
-                         f"{len(comparison.names) - 1}, got {variant}")
-    missing = [h for h in hazards if h not in comparison.hazards]
-    if missing:
-        raise ValueError(f"hazards {missing} are not in the comparison: {comparison.hazards}")
-    first, second = comparison.names[variant], comparison.names[0]
-    x = np.arange(len(hazards))
-    width = 0.36
-    top = 0.0
-    for offset, index, colour in ((-width / 2, variant, "#e8590c"), (width / 2, 0, "#adb5bd")):
-        estimates = [comparison.estimates[index][h] for h in hazards]
-        p = np.array([e.probability for e in estimates])
-        lo = np.array([e.ci95[0] for e in estimates])
-        hi = np.array([e.ci95[1] for e in estimates])
-        ax.bar(x + offset, p, width=width * 0.95, color=colour, edgecolor="#495057", lw=0.6,
-               yerr=[p - lo, hi - p], capsize=3, ecolor="k", zorder=2,
-               label=f"{comparison.names[index]}: P per take, 95 % interval")
-        top = max(top, float(hi.max()))
-        for xi, e in zip(x + offset, estimates, strict=True):
-            if e.probability > 0.12 * top:  # written inside the bars tall enough for it
-                ax.text(xi, e.probability / 2, fmt.probability(e.probability), ha="center",
-                        va="center", fontsize=7, rotation=90, zorder=3)
-    for xi, hazard in zip(x, hazards, strict=True):
-        d = comparison.differences[variant - 1][hazard]
-        diff, (lo, hi) = d.difference, d.ci95  # variant − baseline
-        colour = "#c92a2a" if lo > 0 else "#2b8a3e" if hi < 0 else "#868e96"
-        base = comparison.estimates[variant][hazard].probability
-        share = (f"\n= {diff / base:.0%} of P({first})" if base > 0 else "")
-        peak = max(comparison.estimates[i][hazard].ci95[1] for i in (0, variant))
-        ax.annotate(f"Δ = {_signed(diff)}\n[{_signed(lo)}, {_signed(hi)}]{share}", (xi, peak),
-                    xytext=(0, 6), textcoords="offset points", ha="center", va="bottom",
-                    fontsize=8, color=colour, zorder=4)
-    ax.set_xticks(x, ["any hazard" if h == "any" else h.replace("_", " ") for h in hazards])
-    ax.set(ylabel="Probability per take [-]", ylim=(0, min(1.0, top * 1.45) or 1.0),
-           xlim=(-0.6, len(hazards) - 0.4),
-           title=f"What '{first}' adds over '{second}'\npaired Δ = P({first}) − P({second}) "
-                 f"with its 95 % interval, the same {comparison.samples} takes\n(common "
-                 f"random numbers; red: significantly more, green: less, grey: not "
-                 f"significant)")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(axis="y", color="#dee2e6", lw=0.6, zorder=0)
-    return ax
-
-
-def _signed(value: float) -> str:
-    """A signed probability difference: three decimals, or two significant digits below
-    0.01, and no "-0"."""
-    if abs(value) >= 0.01:
-        return f"{round(value, 3) + 0.0:+.3f}"
-    return fmt.difference(value)
