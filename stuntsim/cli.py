@@ -7,7 +7,6 @@ traceback, nothing written); 3 a simulation that went numerically wrong.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import sys
@@ -197,8 +196,9 @@ def _cmd_schema(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from stuntsim.kinds import kind_of
     from stuntsim.outputs import check_writable
-    from stuntsim.report import format_table, summary, summary_files
+    from stuntsim.report import figure_builders, format_table, summary, summary_files
     from stuntsim.runner import run
     from stuntsim.scenario import load_scenario
 
@@ -208,11 +208,6 @@ def _cmd_run(args) -> int:
         return _error("--hazard chooses the hazard of --method qmc or subset; --method mc "
                       "estimates every hazard at once (leave --hazard out)", EXIT_BAD_INPUT)
     check_writable(out_dir)  # before any simulation
-    if resolved.scenario.kind == "train":
-        if args.method != "mc":
-            return _error(f"--method {args.method} is for car scenarios so far; the train "
-                          f"roof runs with --method mc", EXIT_BAD_INPUT)
-        return _run_train(args, resolved, out_dir)
     if args.method != "mc":
         return _run_estimator(args, resolved, out_dir)
     result = run(resolved, samples=args.samples, seed=args.seed, executor=args.executor,
@@ -222,11 +217,9 @@ def _cmd_run(args) -> int:
     info["warnings"] += notes
     _warn(info["warnings"])
     print(format_table(result, info))
-    if resolved.scenario.rig.active_mounts():
-        from stuntsim.kinds.car.field_of_view import field_of_view, format_field_of_view
-
+    for section in kind_of(resolved).terminal_sections(result):
         print()
-        print(format_field_of_view(field_of_view(resolved)))
+        print(section)
     _commit(out_dir, "run", {**summary_files(result, info),
                              **{f"{name}.png": png for name, png in figures.items()}})
     return EXIT_OK
@@ -265,26 +258,6 @@ def _car_only(resolved, command: str, path) -> None:
         raise ScenarioError(f"`stuntsim {command}` works on car scenarios so far; this is "
                             f"a {resolved.scenario.kind} scenario (use `stuntsim run`)",
                             source=str(path), field="kind")
-
-
-def _run_train(args, resolved, out_dir: Path) -> int:
-    """``run`` for a ``kind: train`` scenario (its own summary, table and figures)."""
-    from stuntsim.kinds.train import figures as train_plots
-    from stuntsim.kinds.train import report as train_report
-    from stuntsim.kinds.train.runner import run as run_train
-
-    result = run_train(resolved, samples=args.samples, seed=args.seed,
-                       executor=args.executor, workers=args.workers,
-                       progress=not args.quiet and sys.stderr.isatty())
-    info = train_report.summary(result)
-    figures, notes = ({}, []) if args.no_plots else _draw(
-        train_plots.figure_builders(result))
-    info["warnings"] += notes
-    _warn(info["warnings"])
-    print(train_report.format_table(result, info))
-    _commit(out_dir, "run", {**train_report.summary_files(result, info),
-                             **{f"{name}.png": png for name, png in figures.items()}})
-    return EXIT_OK
 
 
 def _run_estimator(args, resolved, out_dir: Path) -> int:
@@ -526,77 +499,9 @@ def _json(data: dict) -> bytes:
 
 
 def _png(figure) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from stuntsim.report import png
 
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=130, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-def figure_builders(result, info: dict | None = None) -> dict:
-    """The run's figures, each as a function that draws it on its own
-    :class:`~matplotlib.figure.Figure` (off-screen, without pyplot).
-
-    ``info`` is the run's summary (:func:`stuntsim.report.summary`), computed if not given.
-    """
-    from matplotlib.figure import Figure
-
-    from stuntsim import plots
-    from stuntsim.kinds.car import figures
-    from stuntsim.report import summary
-
-    scenario = result.resolved.scenario
-
-    def figure(size, draw, **subplots):
-        def build():
-            fig = Figure(figsize=size, layout="constrained")
-            draw(fig, **subplots)
-            return fig
-        return build
-
-    wide = bool(result.street.drops or result.street.barriers)  # legend beside the scene
-    out = {
-        "scene": figure((13, 9) if wide else (9, 9),
-                        lambda fig: figures.plot_scene(fig.add_subplot(), result)),
-        "clearance": figure((8, 4.5),
-                            lambda fig: figures.plot_clearance(fig.add_subplot(), result)),
-    }
-    if "departure" in result.hazards:
-        out["edge_clearance"] = figure((8, 4.5), lambda fig: figures.plot_clearance(
-            fig.add_subplot(), result, hazard="departure"))
-
-    def speed_and_grip(fig):
-        top, bottom = fig.subplots(2, 1, sharex=True)
-        figures.plot_speed_profile(top, result)
-        figures.plot_lateral_acceleration(bottom, result)
-
-    out["speed_and_grip"] = figure((9, 8), speed_and_grip)
-    out["hazards"] = figure((8, 4), lambda fig: plots.plot_hazard_probabilities(
-        fig.add_subplot(), result))
-    out["risk_matrix"] = figure((11, 9), lambda fig: plots.plot_risk_matrix(
-        fig.add_subplot(), info if info is not None else summary(result)))
-    if scenario.rig.active_mounts() or scenario.street.people_stepping_out:
-        from stuntsim.kinds.car.field_of_view import field_of_view
-
-        def views(fig):
-            left, right = fig.subplots(1, 2, subplot_kw={"projection": "polar"})
-            figures.plot_field_of_view(left, field_of_view(result.resolved, person_height=1.7))
-            figures.plot_field_of_view(right, field_of_view(result.resolved, person_height=1.0))
-
-        out["field_of_view"] = figure((13, 6.5), views)
-    if scenario.street.people_stepping_out and result.trajectories:
-        out["sight_lines"] = figure((9, 8), lambda fig: figures.plot_sight_lines(
-            fig.add_subplot(), result))
-        out["detection_timeline"] = figure((10, 7), lambda fig: figures.plot_detection_timeline(
-            fig.add_subplot(), result))
-    return out
-
-
-def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
-    """The run's figures as PNG bytes (rendered off-screen, without pyplot); a figure that
-    cannot be drawn raises (the CLI uses :func:`figure_builders` and reports it instead)."""
-    return {name: _png(build()) for name, build in figure_builders(result, info).items()}
+    return png(figure)
 
 
 if __name__ == "__main__":  # pragma: no cover

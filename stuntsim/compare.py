@@ -17,7 +17,7 @@ is ±u, u the Clopper–Pearson upper bound for 0 discordant pairs out of n: the
 tell a difference below that.
 
 Harm is compared the same way: each sample's probability of death (and of serious injury
-or death) from the hazard that happened in it (:func:`stuntsim.hazards.car_harm`), paired
+or death) from the hazard that happened in it (:func:`stuntsim.kinds.car.hazards.car_harm`), paired
 across variants: the mean of the per-sample differences d_i with the interval
 d̄ ± 1.96 s_d/√n (normal approximation to the paired mean; the d_i are bounded in [−1, 1]
 and mostly zero, so it needs a few tens of samples that differ to be trusted). With no
@@ -106,7 +106,7 @@ def paired_mean_difference(base: np.ndarray, variant: np.ndarray) -> Difference:
 
 def sample_harm(result: RiskResult) -> dict[str, dict[str, np.ndarray]]:
     """Per-sample harm of a run: hazard (and "any") → {"fatality", "serious_or_fatal"}."""
-    from stuntsim.hazards import car_harm
+    from stuntsim.kinds.car.hazards import car_harm
 
     harm = car_harm(result.margins, result.details)
     out: dict[str, dict[str, np.ndarray]] = {}
@@ -155,7 +155,7 @@ class Comparison:
             "baseline": self.names[0],
             "warnings": list(self.warnings),
             "harm_note": "expected harm per take: P(death) and P(serious injury or death) "
-                         "from the hazard that happened in each sample (stuntsim.hazards."
+                         "from the hazard that happened in each sample (stuntsim.kinds.car.hazards."
                          "car_harm); 'any' combines hazards as 1 − Π(1 − P); hazards "
                          "without a harm relation count nothing",
             "variants": [

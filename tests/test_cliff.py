@@ -21,7 +21,6 @@ from stuntsim.geometry import (
     impact_severity,
     wheel_contact_points,
 )
-from stuntsim.hazards import car_harm
 from stuntsim.kinds.car.dynamics import (
     GRAVITY,
     VehicleParams,
@@ -29,6 +28,7 @@ from stuntsim.kinds.car.dynamics import (
     rk4_step,
     slope_acceleration,
 )
+from stuntsim.kinds.car.hazards import car_harm
 from stuntsim.kinds.car.model import CarModel
 from stuntsim.kinds.car.presets import VEHICLE_PRESETS
 from stuntsim.scenario import ScenarioError, parse_scenario, resolve

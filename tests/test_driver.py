@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from stuntsim.constants import GRAVITY
-from stuntsim.hazards import quasi_static_rollover_threshold
 from stuntsim.kinds.car.driver import (
     Driver,
     TransportDelay,
@@ -18,6 +17,7 @@ from stuntsim.kinds.car.driver import (
     speed_command,
 )
 from stuntsim.kinds.car.dynamics import initial_state
+from stuntsim.kinds.car.hazards import quasi_static_rollover_threshold
 from stuntsim.kinds.car.monitors import MotionLimits
 from stuntsim.kinds.car.path import SpeedPlan, path_from_segments
 

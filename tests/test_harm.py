@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import stuntsim
-from stuntsim.hazards import car_harm
+from stuntsim.kinds.car.hazards import car_harm
 from stuntsim.report import summary
 from stuntsim.risk.montecarlo import bounded_mean
 from stuntsim.scenario import parse_scenario, resolve

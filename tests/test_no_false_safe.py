@@ -23,7 +23,8 @@ from stuntsim import severity
 from stuntsim.cli import main
 from stuntsim.constants import GRAVITY
 from stuntsim.errors import IncompleteRunError, NumericalError, ScenarioError, StuntWarning
-from stuntsim.hazards import harm_fact, quasi_static_rollover_threshold
+from stuntsim.kinds.base import harm_fact
+from stuntsim.kinds.car.hazards import quasi_static_rollover_threshold
 from stuntsim.risk import estimate_probability, failed, qmc_probability, subset_simulation
 from stuntsim.risk.montecarlo import MarginAccumulator
 from stuntsim.scenario import parse_scenario, resolve
@@ -375,10 +376,11 @@ def test_probabilities_are_printed_with_significant_figures(p, text):
 
 
 def test_a_small_probability_is_visible_in_the_table():
-    from stuntsim.report import _probability_row
+    from stuntsim.report.tables import _probability_row
 
-    entry = {"probability": 3e-5, "ci95": [6.2e-6, 8.8e-5], "failures": 3, "n": 100000}
-    row = _probability_row("person_struck", entry, 18, "0.4 m")
+    entry = {"probability": 3e-5, "ci95": [6.2e-6, 8.8e-5], "failures": 3, "n": 100000,
+             "worst_margin": 0.4, "margin_unit": "m"}
+    row = _probability_row("person_struck", entry, 18)
     assert "3.0e-05  [6.2e-06, 8.8e-05]" in row
     assert "0.0000" not in row
 

@@ -14,7 +14,7 @@ from stuntsim.cli import main
 from stuntsim.compare import rig_share
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry.visibility import corner_visibility_distance, stopping_sight_distance
-from stuntsim.hazards import quasi_static_rollover_threshold, stopping_distance_margin
+from stuntsim.kinds.car.hazards import quasi_static_rollover_threshold, stopping_distance_margin
 from stuntsim.kinds.car.model import CarModel, Parameters
 from stuntsim.kinds.car.monitors import _walk_crossing
 from stuntsim.kinds.car.path import path_from_segments

@@ -22,11 +22,11 @@ from stuntsim.kinds.train.harm import (
     structure_strike_fatality_band,
 )
 from stuntsim.kinds.train.model import TrainModel
-from stuntsim.kinds.train.report import failures_csv, format_table, summary, write_summary
-from stuntsim.kinds.train.runner import run
+from stuntsim.kinds.train.report import failures_csv
+from stuntsim.report import figure_builders, format_table, summary, write_summary
 from stuntsim.risk.montecarlo import ANY
 from stuntsim.risk.sampling import BLOCK_SIZE, draw
-from stuntsim.runner import StuntWarning
+from stuntsim.runner import StuntWarning, run
 from stuntsim.scenario import parse_scenario, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +87,8 @@ def test_result_does_not_depend_on_the_chunking():
     two = run(resolved, n, chunk_blocks=2, executor="serial", keep_trajectories=0)
     for name in one.hazards:
         np.testing.assert_array_equal(one.performer_margins[name], two.performer_margins[name])
-        for key, values in one.details[name].items():
-            np.testing.assert_array_equal(values, two.details[name][key])
+        for key, values in one.worst[name].items():
+            np.testing.assert_array_equal(values, two.worst[name][key])
     np.testing.assert_array_equal(one.structure_margins, two.structure_margins)
     assert one.estimates[ANY] == two.estimates[ANY]
     # the draws are the block streams' (stuntsim.risk.sampling.draw) …
@@ -216,9 +216,12 @@ def test_summary_names_each_hazard_once_with_performers_inside(default_run, tmp_
 
 
 def test_figures_render_with_labels(default_run):
-    figures = render_figures(default_run)
+    # the train's own figures and the shared ones every kind gets (hazards, risk matrix)
+    figures = {name: build() for name, build in figure_builders(default_run).items()}
+    assert set(render_figures(default_run)) == {"demand_capacity", "speed", "clearance",
+                                                "risk_by_segment"}
     assert set(figures) == {"demand_capacity", "speed", "clearance", "risk_by_segment",
-                            "hazards"}
+                            "hazards", "risk_matrix"}
     categorical_y = {"risk_by_segment", "hazards"}  # labelled by their tick labels
     for name, figure in figures.items():
         assert isinstance(figure, Figure)

@@ -39,7 +39,7 @@ def fingerprint(name: str) -> dict:
     # the scenario file's own hash changes with its comments; the results must not
     info.pop("scenario_sha256", None)
     arrays = {}
-    for group in ("margins", "draws", "details"):
+    for group in ("margins", "draws", "details", "worst"):
         values = getattr(result, group, {})
         for key in sorted(values):
             item = values[key]
@@ -52,12 +52,9 @@ def fingerprint(name: str) -> dict:
 
 
 def _summary(result) -> dict:
-    try:  # one summary writer for every kind, once it exists
-        from stuntsim.report import summary
-        return summary(result)
-    except (TypeError, AttributeError, KeyError):
-        from stuntsim.kinds.train.report import summary as train_summary
-        return train_summary(result)
+    from stuntsim.report import summary
+
+    return summary(result)
 
 
 def _digest(values) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "estimate_probability",
     "failed",
     "margin_quantiles",
+    "spread",
 ]
 
 #: The name of the "any hazard happened" estimate (minimum margin over hazards ≤ 0).
@@ -165,6 +166,17 @@ def margin_quantiles(
         raise ValueError(f"quantile levels must be in [0, 1], got {qs}")
     values = np.quantile(margins, qs)
     return {f"q{q:g}": float(v) for q, v in zip(qs, values, strict=True)}
+
+
+def spread(values: np.typing.ArrayLike) -> dict[str, float]:
+    """Median, 95th percentile and maximum of the finite values ({} when there are none):
+    how a fact (an impact speed, a fall height) is spread over the takes where it exists."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {}
+    return {"median": float(np.median(values)), "q0.95": float(np.quantile(values, 0.95)),
+            "max": float(values.max())}
 
 
 def bounded_mean(values: np.typing.ArrayLike, confidence: float = 0.95):

@@ -10,9 +10,12 @@
 :mod:`~stuntsim.kinds.car.model`          the closed loop: draws → margins
 :mod:`~stuntsim.kinds.car.rig`, :mod:`~stuntsim.kinds.car.field_of_view`
                                           the camera rig and the driver's view
+:mod:`~stuntsim.kinds.car.kind`           the kind: its facts after a run, harm, report hooks
+:mod:`~stuntsim.kinds.car.report`, :mod:`~stuntsim.kinds.car.figures`
+                                          the car's sections of the report, its figures
 """
 
-from stuntsim.kinds.car.schema import CarScenario
-from stuntsim.scenario.base import register_kind
+from stuntsim.kinds.car.kind import CarKind
+from stuntsim.kinds.registry import register
 
-register_kind("car", CarScenario)
+register(CarKind())

@@ -14,11 +14,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
 from stuntsim import formatting as fmt
-from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry import walker_position
 from stuntsim.geometry.visibility import visible_points
 from stuntsim.kinds.car.monitors import OPAQUE_CATEGORIES
-from stuntsim.kinds.car.rig import body_occluders, rig_occluders, rigged_mass_properties
+from stuntsim.kinds.car.rig import body_occluders, rig_occluders
 from stuntsim.risk.montecarlo import failed
 
 OUTCOME_STYLE = {
@@ -267,25 +266,22 @@ def plot_clearance(ax: Axes, result, *, hazard: str = "collision",
 
 
 def plot_speed_profile(ax: Axes, result, *, max_trajectories: int = 40) -> Axes:
-    """Speed along the line for the kept runs, against the planned speed and √(μgR)."""
+    """Speed along the line for the kept takes, against the planned speed and the cornering
+    limit √(μgR) (:class:`~stuntsim.kinds.car.kind.CarLimits`: computed with the run)."""
     traj, samples = _trajectory_arrays(result)
     labels = result.outcome_labels()
     for row, sample in enumerate(samples[:max_trajectories]):
         keep = traj["active"][row] > 0
         ax.plot(traj["s"][row][keep], traj["speed"][row][keep] * 3.6,
                 color=OUTCOME_STYLE[labels[sample]][0], lw=0.7, alpha=0.7)
-    path = result.path
-    s = path.s
-    mu = result.resolved.nominal["street.surface.mu"]
-    curved = np.abs(path.curvature) > 1e-9
-    radius = np.where(curved, 1.0 / np.where(curved, np.abs(path.curvature), 1.0), np.nan)
-    v_crit = np.sqrt(mu * G * radius) * 3.6
-    ax.plot(s, v_crit, color="#c92a2a", lw=1.5,
+    s = result.path.s
+    limits = result.limits
+    mu, lo, hi = limits.mu
+    nominal, low, high = limits.cornering_limit * 3.6
+    ax.plot(s, nominal, color="#c92a2a", lw=1.5,
             label=f"cornering limit √(μgR), μ = {mu:.2g} (nominal)")
-    lo, hi = _mu_spread(result)
     if hi > lo:
-        ax.fill_between(s, np.sqrt(lo * G * radius) * 3.6, np.sqrt(hi * G * radius) * 3.6,
-                        color="#c92a2a", alpha=0.15, lw=0,
+        ax.fill_between(s, low, high, color="#c92a2a", alpha=0.15, lw=0,
                         label=f"… for μ from {lo:.2g} to {hi:.2g} (5–95 % of the draws)")
     _plot_plan(ax, result)
     handles, _ = ax.get_legend_handles_labels()
@@ -305,9 +301,9 @@ def _plot_plan(ax: Axes, result) -> None:
             label="speed plan (nominal)")
 
 
-def plot_lateral_acceleration(ax: Axes, result, *,
-                              max_trajectories: int = 40) -> Axes:
-    """|a_y| along the line for the kept runs against the friction limit μg under the car."""
+def plot_lateral_acceleration(ax: Axes, result, *, max_trajectories: int = 40) -> Axes:
+    """|a_y| along the line for the kept takes against the friction limit μg under the car
+    and the rollover threshold SSF·g (both computed with the run: figures only draw)."""
     traj, samples = _trajectory_arrays(result)
     labels = result.outcome_labels()
     for row, sample in enumerate(samples[:max_trajectories]):
@@ -315,19 +311,19 @@ def plot_lateral_acceleration(ax: Axes, result, *,
         s = traj["s"][row][keep]
         ax.plot(s, np.abs(traj["ay"][row][keep]), color=OUTCOME_STYLE[labels[sample]][0],
                 lw=0.7, alpha=0.7)
-    mu_nominal = result.resolved.nominal["street.surface.mu"]
-    ax.axhline(mu_nominal * G, color="#c92a2a", lw=1.5,
+    limits = result.limits
+    mu_nominal, lo, hi = limits.mu
+    nominal, low, high = limits.friction_limit
+    ax.axhline(nominal, color="#c92a2a", lw=1.5,
                label=f"friction limit μg, street surface μ = {mu_nominal:.2g} (nominal)")
-    lo, hi = _mu_spread(result)
     if hi > lo:
-        ax.axhspan(lo * G, hi * G, color="#c92a2a", alpha=0.12, lw=0,
+        ax.axhspan(low, high, color="#c92a2a", alpha=0.12, lw=0,
                    label=f"… for μ from {lo:.2g} to {hi:.2g} (5–95 % of the draws)")
-    for patch in result.street.surfaces:
-        ax.axhline(patch.mu * G, color="#1864ab", ls=":", lw=1.2,
-                   label=f"μg on {patch.name} (μ = {patch.mu:.2g})")
-    limit = result.resolved.nominal
-    ssf_g = G * limit["vehicle.track_width"] / (2 * _nominal_cg_height(result))
-    rigged = " with the rig" if result.resolved.scenario.rig.active_mounts() else ""
+    for name, mu, limit in limits.surfaces:
+        ax.axhline(limit, color="#1864ab", ls=":", lw=1.2,
+                   label=f"μg on {name} (μ = {mu:.2g})")
+    ssf_g = limits.rollover_threshold
+    rigged = " with the rig" if limits.rigged else ""
     ax.axhline(ssf_g, color="#5c940d", ls="--", lw=1.2,
                label=f"rollover threshold SSF·g = {ssf_g:.1f} m/s² (nominal{rigged})")
     ax.legend(fontsize=7, loc="upper left")
@@ -335,30 +331,6 @@ def plot_lateral_acceleration(ax: Axes, result, *,
            ylabel="Lateral acceleration |a_y| [m/s²]", ylim=(0, ssf_g * 1.15),
            title="Lateral acceleration against the grip the surface offers")
     return ax
-
-
-def _nominal_cg_height(result) -> float:
-    """The nominal CG height [m], raised by the camera rig's mounts where there are any
-    (:func:`stuntsim.kinds.car.rig.rigged_mass_properties`, as the model uses it)."""
-    nominal = result.resolved.nominal
-    mounts = result.resolved.scenario.rig.active_mounts()
-    if not mounts:
-        return float(nominal["vehicle.cg_height"])
-    car = {key: nominal[f"vehicle.{key}"] for key in (
-        "mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height",
-        "roll_gyration_radius")}
-    masses = [nominal[f"rig.mounts.{m.name}.mass"] for m in mounts]
-    return float(rigged_mass_properties(car, mounts, masses)["cg_height"])
-
-
-def _mu_spread(result) -> tuple[float, float]:
-    """5 and 95 % quantiles of the street surface's drawn μ (equal if it is not uncertain)."""
-    drawn = result.draws.get("street.surface.mu")
-    if drawn is None or drawn.size == 0:
-        mu = result.resolved.nominal["street.surface.mu"]
-        return mu, mu
-    lo, hi = np.quantile(drawn, [0.05, 0.95])
-    return float(lo), float(hi)
 
 
 MOUNT_COLOURS = ("#e8590c", "#1971c2", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#c2255c",
@@ -829,3 +801,51 @@ def _timeline_label(key: str, result, order: np.ndarray) -> str:
         if reaction.size:
             label += f", median {np.median(reaction):.1f} s"
     return label
+
+
+def figure_builders(result) -> dict:
+    """The car's own figures of a run, each a function drawing it on its own
+    :class:`~matplotlib.figure.Figure` (off-screen, without pyplot); the shared ones (the
+    hazards, the risk matrix) are added by :mod:`stuntsim.report`."""
+    from matplotlib.figure import Figure
+
+    scenario = result.resolved.scenario
+
+    def figure(size, draw):
+        def build():
+            fig = Figure(figsize=size, layout="constrained")
+            draw(fig)
+            return fig
+        return build
+
+    wide = bool(result.street.drops or result.street.barriers)  # legend beside the scene
+    out = {
+        "scene": figure((13, 9) if wide else (9, 9),
+                        lambda fig: plot_scene(fig.add_subplot(), result)),
+        "clearance": figure((8, 4.5), lambda fig: plot_clearance(fig.add_subplot(), result)),
+    }
+    if "departure" in result.hazards:
+        out["edge_clearance"] = figure((8, 4.5), lambda fig: plot_clearance(
+            fig.add_subplot(), result, hazard="departure"))
+
+    def speed_and_grip(fig):
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        plot_speed_profile(top, result)
+        plot_lateral_acceleration(bottom, result)
+
+    out["speed_and_grip"] = figure((9, 8), speed_and_grip)
+    if scenario.rig.active_mounts() or scenario.street.people_stepping_out:
+        from stuntsim.kinds.car.field_of_view import field_of_view
+
+        def views(fig):
+            left, right = fig.subplots(1, 2, subplot_kw={"projection": "polar"})
+            plot_field_of_view(left, field_of_view(result.resolved, person_height=1.7))
+            plot_field_of_view(right, field_of_view(result.resolved, person_height=1.0))
+
+        out["field_of_view"] = figure((13, 6.5), views)
+    if scenario.street.people_stepping_out and result.trajectories:
+        out["sight_lines"] = figure((9, 8), lambda fig: plot_sight_lines(
+            fig.add_subplot(), result))
+        out["detection_timeline"] = figure((10, 7), lambda fig: plot_detection_timeline(
+            fig.add_subplot(), result))
+    return out

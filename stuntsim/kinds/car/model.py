@@ -13,7 +13,7 @@ Per time step, for all samples at once:
 3. one RK4 step of :mod:`stuntsim.kinds.car.dynamics`, with gravity's share from the road's
    grade along the line (E12 there; the uphill direction is the line's heading where the
    car is, and μ is scaled by cos θ);
-4. the margins (:mod:`stuntsim.hazards`) as running minima, so memory holds a few numbers
+4. the margins (:mod:`stuntsim.kinds.car.hazards`) as running minima, so memory holds a few numbers
    per sample, never samples × steps. A sample stops at its first contact with a building,
    a rock face, an obstacle, a barrier that holds, or a person, or when a wheel is beyond a
    drop edge (the stunt has gone wrong; what follows is not modelled), or when it reaches
@@ -47,9 +47,6 @@ from stuntsim.geometry import (
     rectangle,
     solid_from_face,
 )
-from stuntsim.hazards import (
-    car_hazards,
-)
 from stuntsim.kinds.car.driver import Driver, TransportDelay
 from stuntsim.kinds.car.dynamics import (
     NumericalError,
@@ -58,6 +55,9 @@ from stuntsim.kinds.car.dynamics import (
     initial_state,
     rk4_step,
     slope_acceleration,
+)
+from stuntsim.kinds.car.hazards import (
+    car_hazards,
 )
 from stuntsim.kinds.car.monitors import Contacts, MotionLimits, People
 from stuntsim.kinds.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
@@ -185,6 +185,19 @@ class Parameters:
         return np.broadcast_to(np.asarray(self(path), dtype=float), (self.n,))
 
 
+#: The per-take facts a chunk returns beside its margins (merged by the runner into
+#: ``result.details``).
+DETAIL_FIELDS = (
+    "collision_object", "collision_time", "collision_speed", "collision_normal_speed",
+    "collision_angle", "person_index", "person_time", "person_speed", "person_closest_speed",
+    "kerb_slide_speed", "departure_drop", "departure_time", "departure_speed",
+    "departure_height", "barrier_breached", "barrier_impact_energy",
+    "max_speed", "max_lateral_acceleration", "completed", "ending", "progress",
+    "walker_index", "walker_step_out_time", "walker_seen_time", "walker_detect_time",
+    "walker_sight_distance", "walker_sight_speed", "walker_stop_time", "walker_struck_front",
+)
+
+
 @dataclass
 class ChunkOutcome:
     """What one chunk of samples yields: margins (SI) and the facts behind them."""
@@ -221,6 +234,11 @@ class ChunkOutcome:
     walker_stop_time: np.ndarray  # [s] the car stood still after braking for them
     walker_struck_front: np.ndarray  # 1: struck by the car's front, 0: by a side, NaN: not
     trajectories: dict[str, np.ndarray] | None = field(default=None)
+
+    @property
+    def details(self) -> dict[str, np.ndarray]:
+        """The per-take facts (every field but the margins and trajectories), by name."""
+        return {key: getattr(self, key) for key in DETAIL_FIELDS}
 
 
 class CarModel:

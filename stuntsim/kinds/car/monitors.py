@@ -13,8 +13,9 @@ streaming); at the end :meth:`margins` gives each hazard's margin (SI, failure �
 * :class:`MotionLimits` — ``rollover`` (SSF·g − |a_y|), ``loss_of_control`` (sideslip
   left) and ``tripped_rollover`` (critical sliding velocity − sideways speed into a kerb).
 
-Equations and sources are in :mod:`stuntsim.hazards` (thresholds), :mod:`stuntsim.geometry`
-(clearances, barriers) and :mod:`stuntsim.geometry.visibility` (sight lines).
+Equations and sources are in :mod:`stuntsim.kinds.car.hazards` (thresholds),
+:mod:`stuntsim.geometry` (clearances, barriers) and :mod:`stuntsim.geometry.visibility`
+(sight lines).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from stuntsim.geometry import (
     walker_position,
 )
 from stuntsim.geometry.visibility import eye_in_world, visible
-from stuntsim.hazards import (
+from stuntsim.kinds.car.hazards import (
     critical_sliding_velocity,
     quasi_static_rollover_threshold,
     stopping_distance_margin,
@@ -388,7 +389,7 @@ class Lookout:
       ``evasion: brake_and_swerve`` the driver instead brakes only within the grip they
       believe they have (threshold braking, so the wheels keep rolling if the belief is
       right) and aims ``swerve_offset`` to the side away from the person;
-    * the sight margin (``person_not_seen_in_time``, :func:`stuntsim.hazards.
+    * the sight margin (``person_not_seen_in_time``, :func:`stuntsim.kinds.car.hazards.
       stopping_distance_margin`), judged once: when the person is first seen, or when the
       car's front reaches their path unseen (D ≤ 0 then). D is the arc length from the
       car's front to where the person's walk crosses the rehearsed line; a = min(ρ μ g cos θ,

@@ -11,9 +11,9 @@ The stunt (import the modules themselves)
 :mod:`stuntsim.kinds.train.schema`     ``kind: train`` scenario files (pydantic, strict)
 :mod:`stuntsim.kinds.train.model`      the batched run along the track: margins as running minima
 :mod:`stuntsim.kinds.train.harm`       P(death) given a hazard (assumed relations, wide bands)
-:mod:`stuntsim.kinds.train.runner`     ``run(resolved, samples, seed)`` → ``TrainResult``
-:mod:`stuntsim.kinds.train.report`     ``summary``, ``format_table``, ``write_summary``
-:mod:`stuntsim.kinds.train.figures`      the figures, ``render_figures``
+:mod:`stuntsim.kinds.train.kind`       the kind: its facts after a run, harm, report hooks
+:mod:`stuntsim.kinds.train.report`     the train's sections of the report
+:mod:`stuntsim.kinds.train.figures`    the figures
 """
 
 from stuntsim.kinds.train.motion import (
@@ -102,7 +102,7 @@ __all__ = [
     "uncompensated_lateral_acceleration",
 ]
 
-from stuntsim.kinds.train.schema import TrainScenario
-from stuntsim.scenario.base import register_kind
+from stuntsim.kinds.registry import register
+from stuntsim.kinds.train.kind import TrainKind
 
-register_kind("train", TrainScenario)
+register(TrainKind())

@@ -1,8 +1,9 @@
 """Figures of a train-roof run: one function per figure, Axes in, Axes out.
 
-They read a :class:`~stuntsim.kinds.train.runner.TrainResult`; they never run a simulation,
-never call pyplot's show and never save files. :func:`render_figures` draws them all on
-fresh :class:`matplotlib.figure.Figure` objects (no pyplot state), for the CLI and notebooks.
+They read a run's result (:class:`~stuntsim.runner.RiskResult` with the train's facts);
+they never run a simulation, never call pyplot's show and never save files.
+:func:`render_figures` draws them all on fresh :class:`matplotlib.figure.Figure` objects
+(no pyplot state), for the CLI and notebooks.
 
 Bands over samples (median and 5–95 %) come from the runs kept whole (the first
 ``keep_trajectories`` samples, an unbiased subset); failures are marked for *every*
@@ -19,7 +20,6 @@ from matplotlib.patches import Patch
 
 from stuntsim import formatting as fmt
 from stuntsim.constants import GRAVITY, KMH
-from stuntsim.kinds.train.runner import TrainResult
 from stuntsim.kinds.train.schema import POSTURE_NAMES
 from stuntsim.risk.montecarlo import ANY, failed
 
@@ -50,12 +50,12 @@ GRID_STEP = 4.0  # [m] chainage grid of the bands
 # --------------------------------------------------------------------------------------
 
 
-def along_track_band(result: TrainResult, values: np.ndarray, *, quantiles=(0.05, 0.5, 0.95)):
+def along_track_band(result, values: np.ndarray, *, quantiles=(0.05, 0.5, 0.95)):
     """Quantiles over the kept regular runs of a per-step quantity, on a chainage grid.
 
     Parameters
     ----------
-    result : TrainResult
+    result : RiskResult    A train run's result
     values : (k, T) array   A recorded quantity of the kept runs (rows as in
                             ``result.trajectories``; only the first
                             ``result.regular_samples`` rows are used).
@@ -85,13 +85,13 @@ def along_track_band(result: TrainResult, values: np.ndarray, *, quantiles=(0.05
     return grid, bands
 
 
-def _trajectories(result: TrainResult):
+def _trajectories(result):
     if not result.trajectories or result.regular_samples < 1:
         raise ValueError("the result kept no runs (keep_trajectories=0): no bands to draw")
     return result.trajectories
 
 
-def _shade_structures(ax: Axes, result: TrainResult, *, label: bool = True) -> None:
+def _shade_structures(ax: Axes, result, *, label: bool = True) -> None:
     """Grey spans where something is overhead, blue where the track is on a high bridge."""
     for structure in result.resolved.scenario.structures:
         start, end = structure.at, structure.at + max(structure.length, 3.0)
@@ -107,7 +107,7 @@ def _shade_structures(ax: Axes, result: TrainResult, *, label: bool = True) -> N
                         fontsize=6.5, color="#343a40")
 
 
-def _curves(ax: Axes, result: TrainResult) -> None:
+def _curves(ax: Axes, result) -> None:
     """Tick marks along the bottom for the curves, labelled with radius and cant."""
     nominal = result.resolved.nominal
     for index, segment in enumerate(result.resolved.scenario.track.segments):
@@ -127,7 +127,7 @@ def _curves(ax: Axes, result: TrainResult) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def plot_demand_along_track(ax: Axes, result: TrainResult, *, performer: int = 0,
+def plot_demand_along_track(ax: Axes, result, *, performer: int = 0,
                             quantity: str = "force") -> Axes:
     """Demand against capacity along the track for one performer.
 
@@ -175,7 +175,7 @@ def plot_demand_along_track(ax: Axes, result: TrainResult, *, performer: int = 0
     return ax
 
 
-def plot_clearance_at_structures(ax: Axes, result: TrainResult, *,
+def plot_clearance_at_structures(ax: Axes, result, *,
                                  max_points: int = 400) -> Axes:
     """Each overhead structure's clearance against the top of each performer there.
 
@@ -250,7 +250,7 @@ def plot_clearance_at_structures(ax: Axes, result: TrainResult, *,
     return ax
 
 
-def plot_risk_by_segment(ax: Axes, result: TrainResult) -> Axes:
+def plot_risk_by_segment(ax: Axes, result) -> Axes:
     """P(a run first goes wrong in each track segment), per hazard, with 95 % intervals.
 
     For each hazard a sample counts once, in the segment where its margin first went
@@ -296,7 +296,7 @@ def plot_risk_by_segment(ax: Axes, result: TrainResult) -> Axes:
     return ax
 
 
-def plot_speed_plan(ax: Axes, result: TrainResult) -> Axes:
+def plot_speed_plan(ax: Axes, result) -> Axes:
     """The train's speed along the track: the plan (all inputs nominal), the kept runs'
     median and 5–95 % band, and the curves' equilibrium speeds √(g R c / b)."""
     traj = _trajectories(result)
@@ -330,12 +330,11 @@ def plot_speed_plan(ax: Axes, result: TrainResult) -> Axes:
     return ax
 
 
-def figure_builders(result: TrainResult) -> dict:
-    """Every figure of a run as a function drawing it on its own :class:`Figure` (no
-    pyplot): ``demand_capacity``, ``speed``, ``clearance``, ``risk_by_segment``,
-    ``hazards``."""
-    from stuntsim.plots import plot_hazard_probabilities
-
+def figure_builders(result) -> dict:
+    """The train's own figures of a run, each a function drawing it on its own
+    :class:`Figure` (no pyplot): ``demand_capacity``, ``speed``, ``clearance``,
+    ``risk_by_segment`` (the shared ones, the hazards and the risk matrix, are added by
+    :mod:`stuntsim.report`)."""
     n_perf = len(result.performer_names)
 
     def demand_capacity():
@@ -361,10 +360,9 @@ def figure_builders(result: TrainResult) -> dict:
         builders["clearance"] = one((9, 6), plot_clearance_at_structures)
     builders["risk_by_segment"] = one((9, 1.5 + 0.75 * len(result.segment_names)),
                                       plot_risk_by_segment)
-    builders["hazards"] = one((8, 4), plot_hazard_probabilities)
     return builders
 
 
-def render_figures(result: TrainResult) -> dict[str, Figure]:
+def render_figures(result) -> dict[str, Figure]:
     """Every figure of a run on its own :class:`Figure` (see :func:`figure_builders`)."""
     return {name: build() for name, build in figure_builders(result).items()}

@@ -35,7 +35,7 @@ import numpy as np
 
 from stuntsim import severity
 from stuntsim.constants import GRAVITY
-from stuntsim.hazards import harm_fact
+from stuntsim.kinds.base import harm_fact
 from stuntsim.risk.montecarlo import failed
 
 __all__ = [

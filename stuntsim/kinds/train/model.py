@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stuntsim.errors import NumericalError
-from stuntsim.hazards import Hazard
+from stuntsim.kinds.base import Hazard
 from stuntsim.kinds.train.motion import (
     GRAVITY,
     jerk_limited_step,
@@ -184,6 +184,11 @@ class TrainOutcome:
     def margins(self) -> dict[str, np.ndarray]:
         """Each hazard's margin for any performer: the minimum over performers (n,)."""
         return {name: self.performer_margins[name].min(axis=1) for name in self.hazards}
+
+    @property
+    def details(self) -> dict[str, np.ndarray]:
+        """The per-take arrays the runner merges (:meth:`arrays`)."""
+        return self.arrays()
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every per-sample array under a flat key (leading axis = sample), for merging."""
@@ -550,6 +555,16 @@ class TrainModel:
             progress=progress,
             trajectories=trajectories,
         )
+
+    def completion_advice(self, progress: np.ndarray) -> str:
+        """What to change when runs end before the track does (``progress``: how far the
+        unfinished runs got [m])."""
+        spec = self.scenario
+        last_structure = max((st.at + st.length for st in spec.structures), default=0.0)
+        return (f"the unfinished runs got at most {float(progress.max(initial=0)):.0f} m along "
+                f"the {self.length:.0f} m track (the last structure ends at "
+                f"{last_structure:.0f} m) in simulation.duration = "
+                f"{spec.simulation.duration:g} s: lengthen simulation.duration")
 
     def nominal_run(self) -> dict[str, np.ndarray]:
         """The planned run (every input at its nominal value), recorded step by step:

@@ -1,4 +1,5 @@
-"""Hazards as margins: what each one measures, its unit, and the thresholds behind it.
+"""The car's hazards as margins: what each one measures, its unit, the thresholds behind
+it, and the harm each would do.
 
 Every hazard is a continuous margin in a physical unit; the hazard happened when the
 margin is ≤ 0 (:func:`stuntsim.risk.failed`: zero clearance is contact). The functions
@@ -7,23 +8,11 @@ here are the physical thresholds the margins are measured against.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from stuntsim.constants import GRAVITY
-from stuntsim.errors import NumericalError
+from stuntsim.kinds.base import Hazard, harm_fact
 from stuntsim.risk.montecarlo import failed
-
-
-@dataclass(frozen=True)
-class Hazard:
-    name: str
-    unit: str
-    description: str
-    # Margins are kept in SI internally; ``display_scale`` converts to ``unit`` for people.
-    display_scale: float = 1.0
-
 
 CAR_HAZARDS: dict[str, Hazard] = {
     hazard.name: hazard
@@ -243,20 +232,3 @@ def car_harm(margins: dict[str, np.ndarray], details: dict[str, np.ndarray]):
             fatal = np.where(happened, severity.fall_fatality(height), 0.0)
         out[name] = {"fatality": fatal, "serious_injury": serious}
     return out
-
-
-def harm_fact(details: dict[str, np.ndarray], key: str, happened: np.ndarray,
-              hazard: str) -> np.ndarray:
-    """The fact behind a hazard's harm (an impact speed, a fall height) where it happened,
-    0 elsewhere; a missing (NaN) fact in a sample where the hazard happened is a model
-    error, raised as :class:`~stuntsim.errors.NumericalError` naming the sample — never a
-    zero that would read as a harmless impact."""
-    values = np.asarray(details[key], dtype=float)
-    missing = np.flatnonzero(happened & ~np.isfinite(values))
-    if missing.size:
-        raise NumericalError(
-            f"{hazard} happened in sample {missing[0]} but its {key} is {values[missing[0]]} "
-            f"({missing.size} sample(s)): the harm cannot be rated",
-            sample=int(missing[0]),
-        )
-    return np.where(happened, values, 0.0)

@@ -1,0 +1,183 @@
+"""What a stunt kind is: the interface every kind implements, and what flows through it.
+
+A kind (a car on a street, performers on a train roof, the next one) is a package under
+:mod:`stuntsim.kinds` that provides one :class:`StuntKind`:
+
+* its **scenario schema** (a :class:`~stuntsim.scenario.ScenarioBase` with ``kind:
+  Literal[...]``), registered with the scenario loader;
+* a **model**: draws of the uncertain inputs → one :class:`Outcome` per chunk of takes,
+  whose ``margins`` are the hazards' margins in SI (failure where ≤ 0,
+  :func:`stuntsim.risk.failed`) and whose ``details`` are the facts behind them;
+* its **hazards** (:class:`Hazard`: name, unit, description) and their **harm**
+  (per take, P(death) and P(serious injury) from the kind's relations);
+* its **report sections** (facts per hazard, extra sections of summary.json, table lines,
+  the failures file) and its **figures**.
+
+The runner, the studies, the report writer and the command line call only this interface;
+they reach a kind through the registry (:func:`stuntsim.kinds.kind_of`) and know none by
+name (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from stuntsim.errors import NumericalError
+
+__all__ = ["Hazard", "MatrixInput", "Model", "Outcome", "StuntKind", "harm_fact"]
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """One hazard of a kind: its name, the unit of its margin and what the margin measures.
+
+    Margins are kept in SI; ``display_scale`` converts them to ``unit`` for people.
+    """
+
+    name: str
+    unit: str
+    description: str
+    display_scale: float = 1.0
+
+
+class Outcome(Protocol):
+    """What a model returns for a chunk of n takes (leading axis of every array: the take).
+
+    ``margins``   hazard → (n,) margin, SI, failure where ≤ 0;
+    ``ending``    (n,) int8 :data:`stuntsim.completion.ENDINGS` code (0: still under way
+                  when the simulated time ran out);
+    ``progress``  (n,) how far along the plan each take got (its own unit: m of line or
+                  track);
+    ``details``   name → (n, …) array: the facts behind the margins, merged over chunks;
+    ``trajectories``  per-step arrays when recorded, else None.
+    """
+
+    margins: dict[str, np.ndarray]
+    ending: np.ndarray
+    progress: np.ndarray
+    trajectories: dict[str, np.ndarray] | None
+
+    @property
+    def details(self) -> dict[str, np.ndarray]: ...
+
+
+class Model(Protocol):
+    """A kind's model of one resolved scenario (picklable: it is sent to worker processes)."""
+
+    resolved: Any
+    hazards: dict[str, Hazard]
+
+    def simulate(self, draws: dict[str, np.ndarray], n: int, *, record: bool = False,
+                 first_sample: int = 0) -> Outcome: ...
+
+    def completion_advice(self, progress: np.ndarray) -> str:
+        """What to change when takes run out of simulated time (``progress`` of those)."""
+        ...
+
+
+@dataclass(frozen=True)
+class MatrixInput:
+    """What a kind says about one hazard's severity for the risk matrix.
+
+    ``given``: P(outcome | hazard) for "fatality" and "serious_injury" (None: no relation),
+    or None when the hazard is not rated (``not_rated`` says why); ``note``: where the
+    numbers come from; ``lower_bound``: outcomes whose relation is only a lower bound.
+    """
+
+    given: dict[str, float | None] | None
+    note: str | None = None
+    lower_bound: tuple[str, ...] = ()
+    not_rated: str | None = None
+
+
+class StuntKind:
+    """The interface of a stunt kind; the defaults say "nothing of the kind" where a kind
+    has nothing to add. A kind is a stateless singleton registered in
+    :mod:`stuntsim.kinds`."""
+
+    #: ``kind:`` in scenario files
+    name: ClassVar[str]
+    #: the scenario schema (a ScenarioBase subclass with ``kind: Literal[name]``)
+    schema: ClassVar[type]
+    #: hazard → {"who", "fatality", "serious_injury"}: who is hurt and which relation gives
+    #: P(death) / P(serious injury) (None: no relation)
+    harm_relations: ClassVar[Mapping[str, Mapping[str, str | None]]]
+    #: the SI units of summary.json's parameters, in words
+    units: ClassVar[str] = "SI (m, s, kg, rad, N, W)"
+    #: the word for a take in the terminal table
+    take: ClassVar[str] = "takes"
+
+    # ------------------------------------------------------------------ the model
+    def model(self, resolved) -> Model:
+        raise NotImplementedError
+
+    def plan_warnings(self, resolved, model) -> list[str]:
+        """Warnings about a plan that is doubtful but not invalid, before any run."""
+        return []
+
+    def finish(self, result, model, keep: int) -> None:
+        """Complete a run's result: the kind's facts (``result.facts``), the trajectories
+        of a few takes for the figures, warnings found after the run."""
+
+    # ------------------------------------------------------------------ harm and the matrix
+    def harm(self, result) -> dict[str, dict[str, np.ndarray]]:
+        """Per take, P(death) and P(serious injury) for each hazard (0 where it did not
+        happen, NaN throughout where the hazard has no relation)."""
+        raise NotImplementedError
+
+    def matrix_input(self, result, name: str, happened: np.ndarray) -> MatrixInput:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the report
+    def hazard_facts(self, result, name: str) -> dict[str, Any]:
+        """The kind's facts about one hazard for summary.json (what was hit, how fast…)."""
+        return {}
+
+    def summary_sections(self, result) -> dict[str, Any]:
+        """Top-level sections of summary.json that only this kind has."""
+        return {}
+
+    def sub_rows(self, result, info: dict, name: str) -> list[tuple[str, dict]]:
+        """Rows under a hazard in the terminal table (label, summary-like entry)."""
+        return []
+
+    def table_notes(self, result, info: dict) -> list[str]:
+        """Lines after the hazard table (what was hit, where takes went wrong…)."""
+        return []
+
+    def closing_lines(self, result, info: dict) -> list[str]:
+        """Lines at the end of the terminal table."""
+        return []
+
+    def terminal_sections(self, result) -> list[str]:
+        """Blocks printed after the table by ``stuntsim run`` (e.g. a car's field of view)."""
+        return []
+
+    def failures_csv(self, result) -> str:
+        """One row per failing take and hazard, with its drawn inputs."""
+        raise NotImplementedError
+
+    def figure_builders(self, result, info: dict) -> dict[str, Callable[[], Any]]:
+        """The kind's own figures, each a function returning a matplotlib Figure."""
+        return {}
+
+
+def harm_fact(details: Mapping[str, np.ndarray], key: str, happened: np.ndarray,
+              hazard: str) -> np.ndarray:
+    """The fact behind a hazard's harm (an impact speed, a fall height) where it happened,
+    0 elsewhere; a missing (NaN) fact in a take where the hazard happened is a model
+    error, raised as :class:`~stuntsim.errors.NumericalError` naming the take — never a
+    zero that would read as a harmless impact."""
+    values = np.asarray(details[key], dtype=float)
+    missing = np.flatnonzero(happened & ~np.isfinite(values))
+    if missing.size:
+        raise NumericalError(
+            f"{hazard} happened in sample {missing[0]} but its {key} is {values[missing[0]]} "
+            f"({missing.size} sample(s)): the harm cannot be rated",
+            sample=int(missing[0]),
+        )
+    return np.where(happened, values, 0.0)
