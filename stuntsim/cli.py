@@ -250,14 +250,6 @@ def _draw(builders) -> tuple[dict[str, bytes], list[str]]:
     return figures, notes
 
 
-def _car_only(resolved, command: str, path) -> None:
-    """Refuse a train scenario in a command that only knows the car model so far."""
-    from stuntsim.scenario import ScenarioError
-
-    if resolved.scenario.kind != "car":
-        raise ScenarioError(f"`stuntsim {command}` works on car scenarios so far; this is "
-                            f"a {resolved.scenario.kind} scenario (use `stuntsim run`)",
-                            source=str(path), field="kind")
 
 
 def _run_estimator(args, resolved, out_dir: Path) -> int:
@@ -274,10 +266,10 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
     from stuntsim import __version__
     from stuntsim import formatting as fmt
     from stuntsim.errors import ScenarioError, StuntWarning
-    from stuntsim.kinds.car.model import CarModel
+    from stuntsim.kinds import kind_of
     from stuntsim.studies import SUBSET_P0, rare_event
 
-    known = CarModel(resolved).hazards
+    known = kind_of(resolved).model(resolved).hazards
     hazards = [args.hazard] if args.hazard else list(known)
     unknown = [name for name in hazards if name not in known]
     if unknown:
@@ -355,14 +347,12 @@ def _cmd_compare(args) -> int:
     from matplotlib.figure import Figure
 
     from stuntsim import plots
-    from stuntsim.compare import compare
     from stuntsim.outputs import check_writable
     from stuntsim.scenario import ScenarioError, load_scenario
+    from stuntsim.studies.compare import compare
 
     try:
         variants = [load_scenario(path) for path in args.scenarios]
-        for path, variant in zip(args.scenarios, variants, strict=True):
-            _car_only(variant, "compare", path)
     except ScenarioError as err:
         return _error(str(err), EXIT_BAD_INPUT)
     names = [path.stem for path in args.scenarios]
@@ -397,13 +387,12 @@ def _cmd_envelope(args) -> int:
     from matplotlib.figure import Figure
 
     from stuntsim import plots
-    from stuntsim.envelope import envelope, envelope_2d, parse_range
     from stuntsim.outputs import check_writable
     from stuntsim.scenario import ScenarioError, load_scenario
+    from stuntsim.studies.envelope import envelope, envelope_2d, parse_range
 
     try:
         resolved = load_scenario(args.scenario)
-        _car_only(resolved, "envelope", args.scenario)
         if args.param not in resolved.dimensions:
             raise ScenarioError(f"{args.param!r} names no numeric field of the scenario",
                                 source=str(args.scenario), field="--param")
@@ -458,7 +447,6 @@ def _cmd_sensitivity(args) -> int:
 
     try:
         resolved = load_scenario(args.scenario)
-        _car_only(resolved, "sensitivity", args.scenario)
         if args.samples & (args.samples - 1):
             raise ValueError(f"--samples must be a power of two, got {args.samples}")
         out_dir = args.out or Path("out") / args.scenario.stem

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import stuntsim
-from stuntsim.compare import compare, paired_mean_difference
 from stuntsim.geometry import (
     EN1317_CONTAINMENT,
     DistanceField,
@@ -32,6 +31,7 @@ from stuntsim.kinds.car.hazards import car_harm
 from stuntsim.kinds.car.model import CarModel
 from stuntsim.kinds.car.presets import VEHICLE_PRESETS
 from stuntsim.scenario import ScenarioError, parse_scenario, resolve
+from stuntsim.studies.compare import compare, paired_mean_difference
 
 CLIFF = Path(__file__).resolve().parents[1] / "scenarios" / "cliff_hairpin.yaml"
 

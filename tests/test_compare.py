@@ -10,7 +10,7 @@ import pytest
 
 import stuntsim
 from stuntsim.cli import main
-from stuntsim.compare import compare, paired_difference
+from stuntsim.studies.compare import compare, paired_difference
 
 ROOT = Path(__file__).resolve().parents[1]
 ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"

@@ -10,7 +10,7 @@ import pytest
 
 import stuntsim
 from stuntsim.cli import main
-from stuntsim.envelope import _crossing, envelope, parse_range
+from stuntsim.studies.envelope import _crossing, envelope, parse_range
 
 ROOT = Path(__file__).resolve().parents[1]
 ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"

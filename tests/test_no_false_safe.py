@@ -187,7 +187,7 @@ def test_one_g_for_thresholds_dynamics_and_severity():
 
 def test_no_other_value_of_g_in_the_package():
     # the one exception: AASHTO's own rounded g inside its metric SSD formula (visibility.py)
-    pattern = re.compile(r"(?<![\d.])9\.8(1|0665)?(?![\d])")
+    pattern = re.compile(r"(?<![\d.])9\.8(1|0665)?(?![\d.eE])")
     offenders = []
     for path in (ROOT / "stuntsim").rglob("*.py"):
         if path.name in ("constants.py", "visibility.py"):

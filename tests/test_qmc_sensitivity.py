@@ -141,3 +141,18 @@ def test_rank_correlation_screen_finds_the_monotone_driver():
     assert screen["x1"][1] < 1e-100
     assert screen["x3"][1] > 1e-3
     assert all(math.isnan(v) for v in screen["flat"])
+
+
+def test_an_indicator_that_every_randomisation_counts_alike_keeps_an_honest_interval():
+    # f(u) = u_0 − p fails on u_0 ≤ p: a scrambled net counts n·p rounded up or down, and
+    # all R randomisations may round alike (spread 0). The interval must still cover the
+    # true p (here known exactly) and never have zero width: its standard error is at
+    # least 1/(2 n √R), the worst case of that rounding.
+    p_true = 1.0356e-3
+    n, r = 2048, 8
+    for seed in range(20):
+        result = qmc_probability(lambda u: u[:, 0] - p_true, 2, n, randomisations=r,
+                                 rng=np.random.default_rng(seed))
+        lo, hi = result.ci95
+        assert lo <= p_true <= hi, seed
+        assert result.std_error >= 0.5 / (n * np.sqrt(r))

@@ -11,7 +11,6 @@ import yaml
 
 import stuntsim
 from stuntsim.cli import main
-from stuntsim.compare import rig_share
 from stuntsim.constants import GRAVITY as G
 from stuntsim.geometry.visibility import corner_visibility_distance, stopping_sight_distance
 from stuntsim.kinds.car.hazards import quasi_static_rollover_threshold, stopping_distance_margin
@@ -20,6 +19,7 @@ from stuntsim.kinds.car.monitors import _walk_crossing
 from stuntsim.kinds.car.path import path_from_segments
 from stuntsim.kinds.car.rig import rigged_mass_properties
 from stuntsim.scenario import ScenarioError, parse_scenario, resolve
+from stuntsim.studies.compare import rig_share
 
 ROOT = Path(__file__).resolve().parents[1]
 RIG_FILE = ROOT / "scenarios" / "camera_rig_car.yaml"

@@ -8,9 +8,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import stuntsim
-from stuntsim.compare import rig_share
 from stuntsim.kinds.car.figures import plot_detection_timeline, plot_scene, plot_sight_lines
 from stuntsim.plots import plot_rig_share
+from stuntsim.studies.compare import rig_share
 
 SAMPLES = 64  # enough for a few conflicts, strikes and stops at the scenario's seed
 

@@ -14,7 +14,7 @@ from stuntsim import formatting as fmt
 def plot_envelope(ax: Axes, env) -> Axes:
     """A hazard's probability against one planned value, with the target and the answer.
 
-    ``env`` is a :class:`stuntsim.envelope.EnvelopeResult`. The band is the 95 % interval
+    ``env`` is a :class:`stuntsim.studies.envelope.EnvelopeResult`. The band is the 95 % interval
     at each value (common random numbers: neighbouring values share their samples).
     """
     x = env.values * env.scale
@@ -204,12 +204,12 @@ def plot_rig_share(ax: Axes, comparison, *,
                    variant: int = 1) -> Axes:
     """Two variants side by side per hazard, and what the variant adds over the baseline.
 
-    ``comparison`` is a :class:`stuntsim.compare.Comparison`; ``comparison.names[variant]``
+    ``comparison`` is a :class:`stuntsim.studies.compare.Comparison`; ``comparison.names[variant]``
     (e.g. "with the rig") is compared with its baseline ``comparison.names[0]`` (e.g.
-    "without the rig", as :func:`stuntsim.compare.rig_share` orders them). Bars: each
+    "without the rig", as :func:`stuntsim.studies.compare.rig_share` orders them). Bars: each
     one's probability per take with its 95 % interval; above each pair the paired
     difference variant − baseline on common random numbers with its 95 % paired interval
-    (the rig's share for :func:`~stuntsim.compare.rig_share`), and that difference as a
+    (the rig's share for :func:`~stuntsim.studies.compare.rig_share`), and that difference as a
     share of the variant's probability. Red: the variant is significantly worse, green:
     significantly better, grey: no significant difference.
     """

@@ -17,11 +17,12 @@ is ±u, u the Clopper–Pearson upper bound for 0 discordant pairs out of n: the
 tell a difference below that.
 
 Harm is compared the same way: each sample's probability of death (and of serious injury
-or death) from the hazard that happened in it (:func:`stuntsim.kinds.car.hazards.car_harm`), paired
-across variants: the mean of the per-sample differences d_i with the interval
-d̄ ± 1.96 s_d/√n (normal approximation to the paired mean; the d_i are bounded in [−1, 1]
-and mostly zero, so it needs a few tens of samples that differ to be trusted). With no
-sample that differs the difference is 0 ± u as above. Over all hazards a sample's harm is
+or death) from the hazard that happened in it (the kind's harm relations,
+:meth:`StuntKind.harm <stuntsim.kinds.base.StuntKind.harm>`), paired across variants:
+the mean of the per-sample differences d_i with the interval d̄ ± 1.96 s_d/√n (normal
+approximation to the paired mean; the d_i are bounded in [−1, 1] and mostly zero, so it
+needs a few tens of samples that differ to be trusted). With no sample that differs the
+difference is 0 ± u as above. Over all hazards a sample's harm is
 1 − Π_h (1 − P_h) (any hazard's outcome); "serious injury or death" takes, per hazard, the
 larger of the two relations, so a hazard with only a fatality relation (a fall) still
 counts; hazards with no relation (loss of control) count nothing — say so when reading it.
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stuntsim import formatting as fmt
+from stuntsim.kinds import kind_of
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval, failed
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
@@ -106,9 +108,7 @@ def paired_mean_difference(base: np.ndarray, variant: np.ndarray) -> Difference:
 
 def sample_harm(result: RiskResult) -> dict[str, dict[str, np.ndarray]]:
     """Per-sample harm of a run: hazard (and "any") → {"fatality", "serious_or_fatal"}."""
-    from stuntsim.kinds.car.hazards import car_harm
-
-    harm = car_harm(result.margins, result.details)
+    harm = kind_of(result.resolved).harm(result)
     out: dict[str, dict[str, np.ndarray]] = {}
     survive = {key: np.ones(result.samples) for key in HARM_OUTCOMES}
     for name, values in harm.items():
@@ -155,8 +155,8 @@ class Comparison:
             "baseline": self.names[0],
             "warnings": list(self.warnings),
             "harm_note": "expected harm per take: P(death) and P(serious injury or death) "
-                         "from the hazard that happened in each sample (stuntsim.kinds.car.hazards."
-                         "car_harm); 'any' combines hazards as 1 − Π(1 − P); hazards "
+                         "from the hazard that happened in each sample (the kind's harm "
+                         "relations); 'any' combines hazards as 1 − Π(1 − P); hazards "
                          "without a harm relation count nothing",
             "variants": [
                 {
@@ -256,22 +256,29 @@ def compare(
                                 for note in r.warnings])
 
 
-def rig_share(
+def switch_share(
     scenario: ResolvedScenario,
+    switch: str,
     *,
+    names: tuple[str, str],
     samples: int | None = None,
     seed: int | None = None,
     executor: str | None = "auto",
 ) -> Comparison:
-    """The camera rig's share of the risk: the same takes with the rig taken off
-    (``rig.present: false``: no occluders, no added mass) as the baseline, and the stunt as
-    planned as the variant, paired on common random numbers. ``differences[0][hazard]`` is
-    then P(with) − P(without) with its paired 95 % interval: the risk the rig adds (negative
-    where it lowers one, e.g. a driver who sees a person later brakes later, out of the
-    corner). A car without mounts gives a difference of exactly 0: the two runs are the
-    same computation."""
-    if scenario.scenario.kind != "car":
-        raise ValueError("the rig's share is for car scenarios")
-    without = scenario.with_nominal("rig.present", False)
-    return compare([without, scenario], names=["without the rig", "with the rig"],
-                   samples=samples, seed=seed, executor=executor)
+    """The share of the risk one switchable element carries (a camera rig, a barrier): the
+    same takes with ``switch`` (e.g. ``rig.present``) off as the baseline, and the stunt
+    as planned as the variant, paired on common random numbers. ``differences[0][hazard]``
+    is then P(with) − P(without) with its paired 95 % interval: the risk the element adds
+    (negative where it lowers one). An element that changes nothing gives a difference of
+    exactly 0: the two runs are the same computation. ``names``: (without, with)."""
+    without = scenario.with_nominal(switch, False)
+    return compare([without, scenario], names=list(names), samples=samples, seed=seed,
+                   executor=executor)
+
+
+def rig_share(scenario: ResolvedScenario, *, samples: int | None = None,
+              seed: int | None = None, executor: str | None = "auto") -> Comparison:
+    """The camera rig's share of the risk (``rig.present`` off: no occluders, no added
+    mass), :func:`switch_share`: e.g. a driver who sees a person later brakes later."""
+    return switch_share(scenario, "rig.present", names=("without the rig", "with the rig"),
+                        samples=samples, seed=seed, executor=executor)

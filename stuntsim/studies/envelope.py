@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from stuntsim.errors import StuntWarning
+from stuntsim.kinds import kind_of
 from stuntsim.parallel import make_executor
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate
 from stuntsim.runner import run
@@ -303,8 +304,6 @@ def _dimension(scenario: ResolvedScenario, param: str) -> str:
 def _check(target: float, hazard: str, scenario: ResolvedScenario) -> None:
     if not 0.0 < target < 1.0:
         raise ValueError(f"the target probability must be in (0, 1), got {target}")
-    from stuntsim.kinds.car.model import CarModel
-
-    known = [*CarModel(scenario).hazards, ANY]
+    known = [*kind_of(scenario).model(scenario).hazards, ANY]
     if hazard not in known:
         raise ValueError(f"unknown hazard {hazard!r}: one of {known}")

@@ -1,0 +1,67 @@
+"""A scenario's hazard margin as a function of its uncertain inputs: the bridge between the
+estimators of :mod:`stuntsim.risk` (which see only arrays) and any kind's model.
+
+The uncertain inputs are the columns of an array, in the order of
+``resolved.uncertain_names``; the model's margin of one hazard is what the estimators
+evaluate, in batches of whole takes.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from stuntsim.completion import Completion, check_completion
+from stuntsim.errors import StuntWarning
+from stuntsim.kinds import kind_of
+from stuntsim.scenario import ResolvedScenario
+
+BATCH = 8192  # samples per model call (the model's fast regime)
+
+
+def margin_function(resolved: ResolvedScenario, hazard: str) -> MarginFunction:
+    """``f(values (m, d)) -> margins (m,)`` of one hazard, in SI, columns in the order of
+    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples.
+    ``f.completion()`` says whether the evaluated takes got through the stunt."""
+    model = kind_of(resolved).model(resolved)
+    if hazard not in model.hazards:
+        raise ValueError(f"unknown hazard {hazard!r}: one of {list(model.hazards)}")
+    return MarginFunction(model, hazard, resolved.uncertain_names)
+
+
+class MarginFunction:
+    """One hazard's margin (any kind's model) as a function of the uncertain inputs' values,
+    keeping count of the takes that did not get through the stunt
+    (:mod:`stuntsim.completion`)."""
+
+    def __init__(self, model, hazard: str, names: list[str]):
+        self.model = model
+        self.hazard = hazard
+        self.names = names
+        self._endings: list[np.ndarray] = []
+        self._progress: list[np.ndarray] = []
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        out = np.empty(values.shape[0])
+        for start in range(0, values.shape[0], BATCH):
+            part = values[start:start + BATCH]
+            draws = {name: part[:, j] for j, name in enumerate(self.names)}
+            outcome = self.model.simulate(draws, part.shape[0], first_sample=start)
+            out[start:start + part.shape[0]] = outcome.margins[self.hazard]
+            self._endings.append(outcome.ending)
+            self._progress.append(outcome.progress[~outcome.completed])
+        return out
+
+    def completion(self) -> Completion:
+        """How the evaluated takes ended; warns (:class:`~stuntsim.errors.StuntWarning`)
+        below :data:`~stuntsim.completion.COMPLETION_THRESHOLD` and raises
+        :class:`~stuntsim.errors.IncompleteRunError` when none got through."""
+        completion = check_completion(
+            np.concatenate(self._endings), setting="simulation.duration",
+            advice=self.model.completion_advice(np.concatenate(self._progress)),
+            source=self.model.resolved.source)
+        if completion.warning:
+            warnings.warn(completion.warning, StuntWarning, stacklevel=2)
+        return completion
