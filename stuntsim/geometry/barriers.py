@@ -8,10 +8,12 @@ import math
 
 import numpy as np
 
+from stuntsim.constants import TO_KMH
+
 
 def _test_impact_energy(mass, speed_kmh, angle_deg) -> float:
     """ISe = ½ m (v sin θ)² of an EN 1317-2 test impact [J]."""
-    return 0.5 * mass * (speed_kmh / 3.6 * math.sin(math.radians(angle_deg))) ** 2
+    return 0.5 * mass * (speed_kmh / TO_KMH * math.sin(math.radians(angle_deg))) ** 2
 
 
 #: EN 1317-2:2010 containment levels → the impact severity [J] of their highest-energy test

@@ -60,6 +60,8 @@ from typing import Any
 
 import numpy as np
 
+from stuntsim.constants import TO_KMH
+
 __all__ = [
     "DRIVER_EYE_HEIGHT",
     "FORWARD_FIELD",
@@ -642,7 +644,7 @@ def stopping_sight_distance(speed, reaction_time, deceleration, grade=0.0):
     AASHTO (2011). A Policy on Geometric Design of Highways and Streets, 6th ed., ch. 3
     (stopping sight distance, braking on grades).
     """
-    v_kmh = 3.6 * np.asarray(speed, dtype=float)
+    v_kmh = TO_KMH * np.asarray(speed, dtype=float)
     t, a, g = (np.asarray(v, dtype=float) for v in (reaction_time, deceleration, grade))
     braking_ratio = a / AASHTO_G + g
     can_stop = braking_ratio > 0

@@ -1,6 +1,6 @@
 """Figures every stunt kind shares: a run's hazards and risk matrix, and the studies'
 results (envelope, sensitivity, rare-event convergence, comparisons). A kind's own figures
-live with it (e.g. :mod:`stuntsim.kinds.car.figures`).
+live with it, in its own package.
 
 Each function takes a matplotlib Axes, draws and returns it; none runs a simulation, calls
 pyplot's show or saves a file.

@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, Polygon
 
 from stuntsim import formatting as fmt
+from stuntsim.constants import TO_KMH
 from stuntsim.geometry import walker_position
 from stuntsim.geometry.visibility import visible_points
 from stuntsim.kinds.car.monitors import OPAQUE_CATEGORIES
@@ -272,12 +273,12 @@ def plot_speed_profile(ax: Axes, result, *, max_trajectories: int = 40) -> Axes:
     labels = result.outcome_labels()
     for row, sample in enumerate(samples[:max_trajectories]):
         keep = traj["active"][row] > 0
-        ax.plot(traj["s"][row][keep], traj["speed"][row][keep] * 3.6,
+        ax.plot(traj["s"][row][keep], traj["speed"][row][keep] * TO_KMH,
                 color=OUTCOME_STYLE[labels[sample]][0], lw=0.7, alpha=0.7)
     s = result.path.s
     limits = result.limits
     mu, lo, hi = limits.mu
-    nominal, low, high = limits.cornering_limit * 3.6
+    nominal, low, high = limits.cornering_limit * TO_KMH
     ax.plot(s, nominal, color="#c92a2a", lw=1.5,
             label=f"cornering limit √(μgR), μ = {mu:.2g} (nominal)")
     if hi > lo:
@@ -290,14 +291,14 @@ def plot_speed_profile(ax: Axes, result, *, max_trajectories: int = 40) -> Axes:
     handles += [Line2D([], [], color=OUTCOME_STYLE[k][0], label=OUTCOME_STYLE[k][1])
                 for k in present]
     ax.legend(handles=handles, fontsize=7)
-    top = np.nanmax(traj["speed"]) * 3.6 * 1.3
+    top = np.nanmax(traj["speed"]) * TO_KMH * 1.3
     ax.set(xlabel="Distance along the rehearsed line [m]", ylabel="Speed [km/h]",
            ylim=(0, top), title="Speed along the line: plan, runs and the cornering limit")
     return ax
 
 
 def _plot_plan(ax: Axes, result) -> None:
-    ax.plot(result.path.s, result.planned_speed * 3.6, "k--", lw=1.5,
+    ax.plot(result.path.s, result.planned_speed * TO_KMH, "k--", lw=1.5,
             label="speed plan (nominal)")
 
 
@@ -607,9 +608,9 @@ def plot_sight_lines(ax: Axes, result, *, sample: int | None = None,
                + ("too late to stop" if failed(margin) else "time to stop") + ")")
     when = (f"first seen {seen_time - step_out:.1f} s after stepping out" if ever_seen
             else "never seen")
-    speed = details["walker_sight_speed"][sample] * 3.6
+    speed = details["walker_sight_speed"][sample] * TO_KMH
     distance = details["walker_sight_distance"][sample]
-    struck_at = f"struck at {details['person_speed'][sample] * 3.6:.0f} km/h"
+    struck_at = f"struck at {details['person_speed'][sample] * TO_KMH:.0f} km/h"
     reaction = _sample_value(result, "driver.perception_reaction_time", sample)
     if np.isfinite(strike_time) and not strike_time >= detect_time:
         ending = (f"{struck_at}, {strike_time - seen_time:.1f} s after first sight, before the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from stuntsim.constants import GRAVITY
+from stuntsim.constants import GRAVITY, TO_KMH
 
 
 class PresetValue(NamedTuple):
@@ -104,7 +104,7 @@ FIAT_500_NUOVA: dict[str, PresetValue] = {
         "asphalt is not sourced",
         True,
     ),
-    "top_speed": PresetValue(95 / 3.6, "85-95 km/h (oldtimerclub-lachendorf.de; quattroruote)"),
+    "top_speed": PresetValue(95 / TO_KMH, "85-95 km/h (oldtimerclub-lachendorf.de; quattroruote)"),
     "roll_gyration_radius": PresetValue(
         0.45, "roll radius of gyration about the CG ≈ 0.4 × track: assumption", True
     ),

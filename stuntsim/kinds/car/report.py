@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from stuntsim import severity
-from stuntsim.constants import KMH
+from stuntsim.constants import KMH, TO_KMH
 from stuntsim.kinds.base import MatrixInput
 from stuntsim.kinds.car.hazards import CAR_HARM_RELATIONS
 from stuntsim.outputs import csv_text
@@ -38,7 +38,7 @@ def hazard_facts(result, name: str) -> dict[str, Any]:
     details = result.details
     if name == "collision" and happened.any():
         objects = details["collision_object"][happened]
-        speeds = details["collision_speed"][happened] * 3.6
+        speeds = details["collision_speed"][happened] * TO_KMH
         counts = {
             result.street.collision_name(int(i)): int(np.count_nonzero(objects == i))
             for i in np.unique(objects) if i >= 0
@@ -56,7 +56,7 @@ def hazard_facts(result, name: str) -> dict[str, Any]:
                 counts[result.street.person_label(int(i))] = int(np.count_nonzero(people == i))
         out = {
             "people_struck": counts,
-            "impact_speed_kmh": spread(details["person_speed"][happened] * 3.6),
+            "impact_speed_kmh": spread(details["person_speed"][happened] * TO_KMH),
         }
         front = details["walker_struck_front"][happened]
         if np.isfinite(front).any():  # people stepping out: by the front or walking into a side
@@ -76,7 +76,7 @@ def hazard_facts(result, name: str) -> dict[str, Any]:
                 details["walker_sight_distance"][happened] <= 0.0)),
             "time_to_first_sight_s": spread((seen - out)[np.isfinite(seen)]),
             "sight_distance_m": spread(details["walker_sight_distance"][happened]),
-            "speed_when_seen_kmh": spread(details["walker_sight_speed"][happened] * 3.6),
+            "speed_when_seen_kmh": spread(details["walker_sight_speed"][happened] * TO_KMH),
         }
     if name == "departure" and happened.any():
         drops = details["departure_drop"][happened]
@@ -92,7 +92,7 @@ def hazard_facts(result, name: str) -> dict[str, Any]:
         return {
             "edges_crossed": counts,
             "through_barrier": through,
-            "impact_speed_kmh": spread(details["departure_speed"][happened] * 3.6),
+            "impact_speed_kmh": spread(details["departure_speed"][happened] * TO_KMH),
             "fall_height_m": spread(details["departure_height"][happened]),
         }
     return {}
@@ -214,14 +214,14 @@ def failures_csv(result) -> str:
         for sample in happened:
             if hazard_name == "person_struck":
                 hit = result.person_hit(sample)
-                speed = result.details["person_speed"][sample] * 3.6
+                speed = result.details["person_speed"][sample] * TO_KMH
             elif hazard_name == "collision":
                 hit = result.object_hit(sample)
-                speed = result.details["collision_speed"][sample] * 3.6
+                speed = result.details["collision_speed"][sample] * TO_KMH
             elif hazard_name == "departure":
                 drop = int(result.details["departure_drop"][sample])
                 hit = result.street.drops[drop].name if drop >= 0 else ""
-                speed = result.details["departure_speed"][sample] * 3.6
+                speed = result.details["departure_speed"][sample] * TO_KMH
             else:
                 hit, speed = "", math.nan
             writer.writerow(

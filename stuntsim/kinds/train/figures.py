@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from stuntsim import formatting as fmt
-from stuntsim.constants import GRAVITY, KMH
+from stuntsim.constants import GRAVITY, KMH, TO_KMH
 from stuntsim.kinds.train.schema import POSTURE_NAMES
 from stuntsim.risk.montecarlo import ANY, failed
 
@@ -303,10 +303,10 @@ def plot_speed_plan(ax: Axes, result) -> Axes:
     planned = result.planned
     alive = planned["alive"] > 0
     _shade_structures(ax, result)
-    grid, (low, median, high) = along_track_band(result, traj["v"] * 3.6)
+    grid, (low, median, high) = along_track_band(result, traj["v"] * TO_KMH)
     ax.fill_between(grid, low, high, color="#1864ab", alpha=0.2, lw=0, label="5–95 % of runs")
     ax.plot(grid, median, color="#1864ab", lw=1.2, label="median run")
-    ax.plot(planned["s"][alive], planned["v"][alive] * 3.6, "k--", lw=1.2, label="plan")
+    ax.plot(planned["s"][alive], planned["v"][alive] * TO_KMH, "k--", lw=1.2, label="plan")
     nominal = result.resolved.nominal
     spacing = nominal["track.rail_head_spacing"]
     first = True

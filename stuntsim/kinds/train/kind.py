@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from stuntsim.constants import TO_KMH
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds.base import MatrixInput, StuntKind
 from stuntsim.kinds.train import report as train_report
@@ -277,7 +278,7 @@ def _check_plan(model: TrainModel, planned: dict[str, np.ndarray]) -> list[str]:
         deficiency = float(cant_deficiency(speed, radius, cant, spacing))
         if deficiency > CANT_DEFICIENCY_LIMIT:
             notes.append(
-                f"the plan runs {speed * 3.6:.0f} km/h through '{spec.name}' (R {radius:.0f} m, "
+                f"the plan runs {speed * TO_KMH:.0f} km/h through '{spec.name}' (R {radius:.0f} m, "
                 f"cant {cant * 1000:.0f} mm): a cant deficiency of {deficiency * 1000:.0f} mm, "
                 f"beyond the usual 100–150 mm (an overspeed)"
             )

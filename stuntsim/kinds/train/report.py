@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from stuntsim import formatting as fmt
-from stuntsim.constants import KMH
+from stuntsim.constants import KMH, TO_KMH
 from stuntsim.kinds.base import MatrixInput
 from stuntsim.kinds.train.harm import fall_from_train_fatality, structure_strike_fatality
 from stuntsim.kinds.train.schema import POSTURE_NAMES
@@ -106,7 +106,7 @@ def _performers(result, name: str) -> dict[str, Any]:
         entry.update(_margin_stats(result.performer_margins[name][:, j] * hazard.display_scale))
         happened = failed(result.performer_margins[name][:, j])
         if happened.any():
-            speed = result.performer_details[name]["speed"][happened, j] * 3.6
+            speed = result.performer_details[name]["speed"][happened, j] * TO_KMH
             entry["speed_kmh_at_worst"] = spread(speed)
             posture = result.performer_details[name]["posture"][happened, j].astype(int)
             entry["posture_at_worst"] = {POSTURE_NAMES[k]: int(np.count_nonzero(posture == k))
@@ -122,7 +122,7 @@ def _worst_facts(result, name: str, happened: np.ndarray) -> dict[str, Any]:
     facts = result.worst[name]
     who = facts["performer"][happened].astype(int)
     return {
-        "speed_kmh": spread(facts["speed"][happened] * 3.6),
+        "speed_kmh": spread(facts["speed"][happened] * TO_KMH),
         "chainage_m": spread(facts["position"][happened]),
         "performer": {result.performer_names[k]: int(np.count_nonzero(who == k))
                       for k in np.unique(who)},
@@ -187,7 +187,7 @@ def failures_csv(result) -> str:
                 [int(sample), hazard_name, csv_text(result.performer_names[j]),
                  f"{margins[sample, j] * hazard.display_scale:.6g}", hazard.unit,
                  f"{facts['position'][sample, j]:.1f}", csv_text(result.segment_names[segment]),
-                 f"{facts['speed'][sample, j] * 3.6:.3g}",
+                 f"{facts['speed'][sample, j] * TO_KMH:.3g}",
                  POSTURE_NAMES[int(facts["posture"][sample, j])]]
                 + [f"{result.draws[name][sample] * scale[name]:.6g}" for name in names]
             )

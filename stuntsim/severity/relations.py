@@ -1,4 +1,4 @@
-r"""How badly: injury probability given that a hazard happened, and the production's risk matrix.
+"""How badly: injury probability given that a hazard happened, and the production's risk matrix.
 
 A hazard's margin says *whether* something went wrong; the relations here say how badly a
 person is hurt when it does, from the severity inputs the models record (impact speed of a
@@ -10,18 +10,11 @@ Each relation names its source and its range of validity. Relations, or parts of
 are *assumptions of this tool* (not a published fit) are listed in :data:`ASSUMED` with their
 calibration, and carry a wide band; say so when a result depends on them.
 
-The last part turns probabilities into a production risk assessment: the per-take risk
-accumulated over a shoot (:func:`over_takes`) and a 5 × 5 likelihood × severity matrix
-(:class:`RiskMatrix`), the form in which UK (HSE-style) film and TV risk assessments are
-written.
-
-Injury scales: AIS/MAIS is the (maximum) Abbreviated Injury Scale, 1 minor … 6 maximal;
-"MAIS3+" is a serious or worse injury, "AIS4+" severe or worse (AAAM).
+The per-take risk accumulated over a shoot is :func:`over_takes`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
@@ -29,39 +22,8 @@ from scipy.special import expit
 
 from stuntsim.constants import GRAVITY, KMH
 
-__all__ = [
-    "ASSUMED",
-    "DEFAULT_MATRIX",
-    "KMH",
-    "MPH",
-    "RiskMatrix",
-    "delta_v_rigid_barrier",
-    "describe_cell",
-    "fall_fatality",
-    "fall_fatality_band",
-    "fall_impact_speed",
-    "likelihood_basis",
-    "likelihood_category",
-    "likelihood_name",
-    "matrix_cell",
-    "occupant_fatality_frontal",
-    "occupant_fatality_joksch",
-    "occupant_frontal_band",
-    "occupant_mais3_frontal",
-    "over_takes",
-    "pedestrian_fatality_band",
-    "pedestrian_fatality_rosen_sander",
-    "pedestrian_tefft",
-    "rate_severity",
-    "risk_rating",
-    "rollover_serious_injury",
-    "rollover_serious_injury_band",
-    "severity_category",
-    "severity_name",
-    "takes_to_settle",
-]
-
 MPH = 0.44704  # [m/s] one mile per hour (exact)
+
 
 #: Relations (or parts of them) that are assumptions of this tool, with their calibration.
 ASSUMED: MappingProxyType[str, str] = MappingProxyType(
@@ -97,10 +59,10 @@ ASSUMED: MappingProxyType[str, str] = MappingProxyType(
 )
 
 
-# --- pedestrian struck by a car front ------------------------------------------------------
-
 # Rosén & Sander (2009): logit P(death) = −6.9 + 0.090 v [km/h]; 95 % CI of each coefficient.
 _RS_INTERCEPT, _RS_SLOPE = 6.9, 0.090
+
+
 _RS_INTERCEPT_CI, _RS_SLOPE_CI = (5.3, 8.5), (0.060, 0.12)
 
 
@@ -199,12 +161,16 @@ def pedestrian_tefft(speed):
     }
 
 
-# --- car occupant: wall or obstacle impact ---------------------------------------------------
-
 # NHTSA DOT HS 813 219 (Wang 2022), frontal crashes, logit = a + b Δv [mph].
 _NHTSA_FRONTAL_MAIS3 = (-6.9774, 0.1620)
+
+
 _NHTSA_FRONTAL_FATAL = (-9.0422, 0.1571)
+
+
 _OCCUPANT_DV_FACTOR = 1.25
+
+
 _JOKSCH_DV_CERTAIN = 71.0 * MPH  # [m/s]
 
 
@@ -348,11 +314,15 @@ def occupant_fatality_joksch(delta_v):
     return np.minimum((_speed(delta_v) / _JOKSCH_DV_CERTAIN) ** 4, 1.0)
 
 
-# --- falls from height -----------------------------------------------------------------------
-
 _FALL_H50 = 14.8  # [m] LD50, Smith et al.
+
+
 _FALL_BETA = 4.0
+
+
 _FALL_H50_RANGE = (12.1, 20.1)  # [m]
+
+
 _FALL_BETA_RANGE = (3.0, 6.0)
 
 
@@ -451,8 +421,6 @@ def fall_fatality_band(height):
     return corners.min(axis=0), corners.max(axis=0)
 
 
-# --- rollover --------------------------------------------------------------------------------
-
 # P(MAIS3+ | rollover) and its printed uncertainty, NASS-CDS 1992–2004, adult front occupants.
 _ROLLOVER = {
     # (belted, far_side): (risk, ±)
@@ -508,9 +476,6 @@ def rollover_serious_injury_band(belted=True, far_side=False):
     return np.clip(p - half, 0.0, 1.0), np.clip(p + half, 0.0, 1.0)
 
 
-# --- per take and over a shoot --------------------------------------------------------------
-
-
 def over_takes(p, ci95, takes):
     r"""Probability that a hazard happens at least once in N takes, with its interval.
 
@@ -549,325 +514,6 @@ def over_takes(p, ci95, takes):
     return _at_least_once(p, n), (_at_least_once(lo, n), _at_least_once(hi, n))
 
 
-# --- the production risk matrix -------------------------------------------------------------
-
-_LIKELIHOOD_NAMES = ("very unlikely", "unlikely", "possible", "likely", "very likely")
-_SEVERITY_NAMES = (
-    "negligible (first aid)",
-    "minor (treatment, back at work within days)",
-    "moderate (hospital, MAIS2)",
-    "major (serious, MAIS3+ / permanent harm)",
-    "fatal",
-)
-
-
-@dataclass(frozen=True)
-class RiskMatrix:
-    r"""A 5 × 5 likelihood × severity risk matrix, the form of UK HSE-style production RAs.
-
-    Likelihood (per take): 1 very unlikely, 2 unlikely, 3 possible, 4 likely, 5 very likely.
-    Severity (the worst outcome that is credible if the hazard happens): 1 negligible / first
-    aid, 2 minor, 3 moderate (hospital, MAIS2), 4 major (MAIS3+, permanent harm), 5 fatal.
-    Score = likelihood × severity (1…25); bands low / medium / high / very high.
-
-    The numbers are a *convention of this tool*, not an HSE prescription (HSE asks for a
-    suitable and sufficient assessment, not a particular matrix); a production supplies its
-    own by constructing a ``RiskMatrix``.
-
-    Attributes
-    ----------
-    likelihood_edges : 4 increasing floats in (0, 1)
-        Per-take probabilities where likelihood steps up; default one per decade:
-        p < 1e-4 → 1, [1e-4, 1e-3) → 2, [1e-3, 1e-2) → 3, [1e-2, 1e-1) → 4, ≥ 0.1 → 5.
-    credible : float in (0, 1)
-        A severity level counts when its conditional probability, given the hazard, is at
-        least this (default 0.01, one in a hundred occurrences).
-    band_edges : 3 increasing ints in (1, 25]
-        Score at which the band becomes medium, high, very high; default 5, 10, 16:
-        1–4 low, 5–9 medium, 10–15 high, 16–25 very high.
-    """
-
-    likelihood_edges: tuple[float, float, float, float] = (1e-4, 1e-3, 1e-2, 1e-1)
-    credible: float = 0.01
-    band_edges: tuple[int, int, int] = (5, 10, 16)
-    band_names: tuple[str, str, str, str] = ("low", "medium", "high", "very high")
-
-    def __post_init__(self) -> None:
-        edges = np.asarray(self.likelihood_edges, dtype=float)
-        if edges.shape != (4,) or np.any(edges <= 0.0) or np.any(edges >= 1.0):
-            raise ValueError(f"likelihood_edges: need 4 values in (0, 1), got {edges}")
-        if np.any(np.diff(edges) <= 0.0):
-            raise ValueError(f"likelihood_edges must increase, got {edges}")
-        if not 0.0 < self.credible < 1.0:
-            raise ValueError(f"credible must be in (0, 1), got {self.credible!r}")
-        bands = np.asarray(self.band_edges)
-        if bands.shape != (3,) or np.any(np.diff(bands) <= 0) or bands[0] <= 1 or bands[-1] > 25:
-            raise ValueError(f"band_edges: need 3 increasing scores in (1, 25], got {bands}")
-        if len(self.band_names) != 4:
-            raise ValueError(f"band_names: need 4 names, got {self.band_names!r}")
-
-    def likelihood(self, p_per_take):
-        """Likelihood category 1…5 of a per-take probability (see the class docstring)."""
-        p = np.asarray(p_per_take, dtype=float)
-        if np.any(~np.isfinite(p) | (p < 0.0) | (p > 1.0)):
-            raise ValueError(f"p_per_take must be in [0, 1], got {p_per_take!r}")
-        return _maybe_scalar(np.searchsorted(self.likelihood_edges, p, side="right") + 1)
-
-    def severity(self, p_fatal=0.0, p_major=0.0, p_moderate=0.0, p_minor=0.0):
-        """Severity category 1…5: the worst level whose probability given the hazard is credible.
-
-        Each argument is P(that outcome or worse | the hazard happened) [-], e.g.
-        ``p_fatal=pedestrian_fatality_rosen_sander(v)``, ``p_major=pedestrian_tefft(v)
-        ["serious"]``. A level counts when its probability is ≥ ``credible``; none counting
-        gives 1 (negligible / first aid).
-        """
-        levels = np.broadcast_arrays(
-            *(np.asarray(p, dtype=float) for p in (p_minor, p_moderate, p_major, p_fatal))
-        )
-        category = np.ones(levels[0].shape, dtype=int)
-        for value, probability in enumerate(levels, start=2):
-            if np.any(~np.isfinite(probability) | (probability < 0.0) | (probability > 1.0)):
-                raise ValueError("outcome probabilities must be in [0, 1]")
-            category = np.where(probability >= self.credible, value, category)
-        return _maybe_scalar(category)
-
-    def rating(self, likelihood, severity):
-        """(score, band): score = likelihood × severity, band from ``band_edges``."""
-        lik, sev = np.asarray(likelihood), np.asarray(severity)
-        for label, value in (("likelihood", lik), ("severity", sev)):
-            if not np.issubdtype(value.dtype, np.integer) or np.any((value < 1) | (value > 5)):
-                raise ValueError(f"{label} must be whole numbers 1…5, got {value!r}")
-        score = lik * sev
-        band = np.asarray(self.band_names)[np.searchsorted(self.band_edges, score, side="right")]
-        if score.ndim == 0:
-            return int(score), str(band)
-        return score, band
-
-
-DEFAULT_MATRIX = RiskMatrix()
-
-#: Severity levels a relation can speak for, with the harm output that measures them.
-LEVEL_OF_OUTCOME = {"fatality": 5, "serious_injury": 4}
-#: Largest number of takes :func:`takes_to_settle` looks at.
-MAX_TAKES_TO_SETTLE = 10**9
-
-
-def likelihood_name(category: int) -> str:
-    """The word for a likelihood category 1…5 ("very unlikely" … "very likely")."""
-    return _LIKELIHOOD_NAMES[int(category) - 1]
-
-
-def severity_name(category: int) -> str:
-    """The words for a severity category 1…5 ("negligible (first aid)" … "fatal")."""
-    return _SEVERITY_NAMES[int(category) - 1]
-
-
-def rate_severity(given: dict[str, float | None], *, lower_bound: tuple[str, ...] = (),
-                  sources: dict[str, str | None] | None = None,
-                  matrix: RiskMatrix = DEFAULT_MATRIX) -> tuple[int | None, list[str]]:
-    r"""Severity 1…5 of a hazard from what its relations say, and why, in words.
-
-    ``given`` maps ``"fatality"`` and ``"serious_injury"`` (MAIS3+: level 4, "major") to
-    P(that outcome or worse | the hazard happened), or None where no relation exists.
-    (``sources`` is accepted for symmetry with :func:`matrix_cell`, which records them.)
-    Levels 2 and 3 (minor, moderate: MAIS1–2) have no relation in this tool.
-
-    The rule, conservative where the relations are silent: the severity is the worst level
-    that is either *credible* (P ≥ ``matrix.credible``) or *not excluded*. A level L is
-    excluded only by an exact relation at a level J ≤ L that is below the credible
-    threshold, because P(L or worse) ≤ P(J or worse). So a collision whose MAIS3+ and
-    death probabilities are both below 1 % is rated *moderate*, not negligible: nothing
-    here rules out a moderate injury. A relation listed in ``lower_bound`` (e.g. AIS4+
-    standing in for MAIS3+) can show a level is credible but never exclude it.
-
-    Returns (None, [why]) when no relation exists at all.
-    """
-    sources = sources or {}
-    known = {LEVEL_OF_OUTCOME[key]: (value, key) for key, value in given.items()
-             if value is not None}
-    if not known:
-        return None, ["no relation gives this hazard's harm"]
-    why = []
-    credible = [level for level, (value, _) in known.items() if value >= matrix.credible]
-    exact_below = [level for level, (value, key) in known.items()
-                   if value < matrix.credible and key not in lower_bound]
-
-    def excluded(level: int) -> bool:
-        return any(j <= level for j in exact_below)
-
-    for level in sorted(known, reverse=True):
-        value, key = known[level]
-        verdict = ("≥" if value >= matrix.credible else "<") + f" {100 * matrix.credible:g} %"
-        bound = " at least" if key in lower_bound else ""
-        why.append(f"P({_LEVEL_WORDS[level]} | hazard) ={bound} {_percent(value)} "
-                   f"{verdict}")
-    unknown = [level for level in range(5, 1, -1) if level not in known and not excluded(level)]
-    unsure = [level for level, (value, key) in known.items()
-              if key in lower_bound and value < matrix.credible and not excluded(level)]
-    candidates = credible + unknown + unsure
-    severity = max(candidates) if candidates else 1
-    if severity in unknown or severity in unsure:
-        why.append(f"no relation excludes {severity_name(severity)}"
-                   + (" (no relation covers it)" if severity in unknown else
-                      " (the relation is a lower bound)")
-                   + ": rated at that level")
-    elif severity == 1:
-        why.append("every level above negligible is excluded")
-    return severity, why
-
-
-def takes_to_settle(failures: int, n: int, matrix: RiskMatrix = DEFAULT_MATRIX) -> int | None:
-    """Takes needed for the upper 95 % bound to fall into the point estimate's likelihood band.
-
-    The rating uses the upper bound, so a hazard seen rarely is rated by what the run
-    cannot rule out. With the observed rate p̂ = k/n held fixed, this is the smallest N ≥ n
-    at which the bound (Wilson; Clopper–Pearson at 0 failures) of round(p̂ N) failures in
-    N takes is inside p̂'s band. None when the bound is already in that band; -1 when more
-    than :data:`MAX_TAKES_TO_SETTLE` takes would be needed.
-    """
-    from stuntsim.risk.montecarlo import binomial_intervals
-
-    p_hat = failures / n
-    band = int(matrix.likelihood(p_hat))
-    if int(matrix.likelihood(binomial_intervals(failures, n)[1])) == band:
-        return None
-    edge = matrix.likelihood_edges[band - 1]  # the band's upper edge (band < 5 here)
-
-    def settled(takes: int) -> bool:
-        hi = binomial_intervals(round(p_hat * takes), takes)[1]
-        return bool(hi < edge)
-
-    low, high = n, 2 * n
-    while not settled(high):
-        low, high = high, 2 * high
-        if high > MAX_TAKES_TO_SETTLE:
-            return -1
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if settled(middle) else (middle, high)
-    return high
-
-
-def likelihood_basis(failures: int, n: int, probability: float, upper: float,
-                     undetermined: int = 0) -> str:
-    """Where a likelihood comes from, in words: observed k of N, or a bound."""
-    from stuntsim.formatting import probability as show
-
-    if failures:
-        text = f"observed: {failures} of {n} takes ({show(probability)}; ≤ {show(upper)} at 95 %)"
-    else:
-        text = f"not observed in {n} takes; at most {show(upper)} (95 %)"
-    if undetermined:
-        text += f"; {undetermined} takes unfinished, counted as possible failures in the bound"
-    return text
-
-
-_LEVEL_WORDS = {5: "death", 4: "MAIS3+", 3: "MAIS2+", 2: "MAIS1+"}
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.2g} %" if value >= 1e-5 else f"{value:.1e}"
-
-
-def matrix_cell(estimate, given: dict[str, float | None] | None, *,
-                lower_bound: tuple[str, ...] = (), sources: dict[str, str | None] | None = None,
-                severity_note: str | None = None, not_rated: str | None = None,
-                matrix: RiskMatrix = DEFAULT_MATRIX) -> dict:
-    """One hazard's risk-matrix cell, with where its likelihood and severity come from.
-
-    Parameters
-    ----------
-    estimate : ProbabilityEstimate   The hazard's per-take estimate (failures, n, ci95).
-    given : dict or None             P(outcome | hazard) for "fatality" and
-                                     "serious_injury" (None: no relation), see
-                                     :func:`rate_severity`; None: rate nothing.
-    severity_note : str              Where ``given`` comes from when the hazard never
-                                     happened (e.g. "if it happened at 35 km/h").
-    not_rated : str                  Why the hazard has no severity (e.g. its harm is
-                                     rated under another hazard).
-
-    The likelihood is read from the upper 95 % bound (sampling error on the safe side);
-    where the point estimate falls in another band the cell gives both ratings and
-    :func:`takes_to_settle`.
-    """
-    k, n = estimate.failures, estimate.n
-    upper = estimate.ci95[1]
-    at_bound = int(matrix.likelihood(upper))
-    at_estimate = int(matrix.likelihood(estimate.probability))
-    cell: dict = {
-        "likelihood": at_bound,
-        "likelihood_name": likelihood_name(at_bound),
-        "likelihood_basis": likelihood_basis(k, n, estimate.probability, upper,
-                                             getattr(estimate, "undetermined", 0)),
-        "likelihood_from": "upper 95 % bound per take",
-        "probability": float(estimate.probability),
-        "upper_95": float(upper),
-        "likelihood_at_estimate": at_estimate,
-    }
-    if at_estimate != at_bound:
-        settle = takes_to_settle(k, n, matrix)
-        cell["takes_to_settle"] = settle
-    severity, why = (None, [not_rated]) if (not_rated or given is None) else rate_severity(
-        given, lower_bound=lower_bound, sources=sources, matrix=matrix)
-    if severity_note:
-        why = [severity_note, *why]
-    cell["severity_basis"] = why
-    if given is not None:  # the numbers behind the words: P(outcome | hazard), None: no relation
-        cell["given_hazard"] = dict(given)
-    if sources and given:
-        cell["severity_sources"] = {key: sources[key] for key, value in given.items()
-                                    if value is not None and sources.get(key)}
-    if severity is None:
-        cell.update({"severity": None, "score": None,
-                     "band": f"not rated ({not_rated or why[-1]})"})
-        return cell
-    score, band = matrix.rating(np.int64(at_bound), np.int64(severity))
-    cell.update({"severity": severity, "severity_name": severity_name(severity),
-                 "score": int(score), "band": str(band)})
-    if at_estimate != at_bound:
-        score_point, band_point = matrix.rating(np.int64(at_estimate), np.int64(severity))
-        cell.update({"score_at_estimate": int(score_point), "band_at_estimate": str(band_point)})
-    return cell
-
-
-def describe_cell(cell: dict) -> list[str]:
-    """A cell in words, for the terminal and the figure: the rating, then its basis."""
-    if cell["score"] is None:
-        return [cell["band"], f"likelihood {cell['likelihood_basis']}"]
-    lines = [f"{cell['likelihood']} × {cell['severity']} = {cell['score']} {cell['band']}"]
-    if "score_at_estimate" in cell:
-        settle = cell.get("takes_to_settle")
-        more = ("" if settle is None else
-                "; more than 1e9 takes would settle it" if settle == -1 else
-                f"; {settle:,} takes would settle it")
-        lines[0] += (f" (at the point estimate: {cell['likelihood_at_estimate']} × "
-                     f"{cell['severity']} = {cell['score_at_estimate']} "
-                     f"{cell['band_at_estimate']}{more})")
-    lines.append(f"likelihood {cell['likelihood_basis']}")
-    lines.append("severity: " + "; ".join(cell["severity_basis"]))
-    return lines
-
-
-def likelihood_category(p_per_take, matrix: RiskMatrix = DEFAULT_MATRIX):
-    """Likelihood 1…5 of a per-take probability; see :class:`RiskMatrix` for the scale."""
-    return matrix.likelihood(p_per_take)
-
-
-def severity_category(
-    p_fatal=0.0, p_major=0.0, p_moderate=0.0, p_minor=0.0, *, matrix: RiskMatrix = DEFAULT_MATRIX
-):
-    """Severity 1…5 from outcome probabilities given the hazard; see :meth:`RiskMatrix.severity`."""
-    return matrix.severity(p_fatal, p_major, p_moderate, p_minor)
-
-
-def risk_rating(likelihood, severity, matrix: RiskMatrix = DEFAULT_MATRIX):
-    """(score, band) of a likelihood and a severity category; see :class:`RiskMatrix`."""
-    return matrix.rating(likelihood, severity)
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
 def _speed(speed) -> np.ndarray:
     v = np.asarray(speed, dtype=float)
     if np.any(v < 0.0):
@@ -890,7 +536,3 @@ def _rollover_table(belted, far_side, column: int) -> np.ndarray:
 def _at_least_once(p: np.ndarray, n: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):  # log1p(−1) = −inf → probability 1
         return -np.expm1(n * np.log1p(-p))
-
-
-def _maybe_scalar(values: np.ndarray):
-    return int(values) if np.ndim(values) == 0 else values
