@@ -357,3 +357,17 @@ def test_run_through_stavem_curve_composes_batched():
     clearance = track.overhead_clearance_swept(motion.s)
     margin = structure_clearance_margin(clearance, NSB_B5_ROOF_HEIGHT, posture.height)
     np.testing.assert_allclose(margin.min(axis=-1), -0.775)
+
+
+def test_speed_at_a_cant_deficiency_inverts_the_deficiency():
+    # (L2) D = b v²/(g R) − c solved for v; REFERENCES.md: 97 km/h on R = 275 m with
+    # 150 mm cant is a deficiency of ≈ 250 mm, so 250 mm gives back ≈ 97 km/h
+    from stuntsim.kinds.train.motion import speed_at_cant_deficiency
+
+    v = speed_at_cant_deficiency(275.0, 0.150, 0.250, 1.5)
+    assert v * 3.6 == pytest.approx(97.0, abs=1.0)
+    assert cant_deficiency(v, 275.0, 0.150, 1.5) == pytest.approx(0.250, rel=1e-12)
+    # equilibrium: no uncompensated lateral acceleration at all
+    v0 = speed_at_cant_deficiency(500.0, 0.100, 0.0, 1.5)
+    assert uncompensated_lateral_acceleration(v0, 500.0, 0.100, 1.5) == pytest.approx(
+        0.0, abs=1e-12)

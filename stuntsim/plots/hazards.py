@@ -94,11 +94,15 @@ def plot_risk_matrix(ax: Axes, info: dict) -> Axes:
         if cell["likelihood_at_estimate"] != cell["likelihood"]:
             hollow.setdefault((cell["likelihood_at_estimate"], cell["severity"]), []).append(
                 f"{label}\n(point estimate)")
+    # a cell holding both a rating and another hazard's point estimate: one above the other
+    shared = set(cells) & set(hollow)
     for (lik, sev), names in cells.items():
-        ax.text(sev, lik, "\n".join(names), ha="center", va="center",
-                fontsize=7 if len(names) < 3 else 5.5, fontweight="bold", zorder=3)
+        ax.text(sev, lik + (0.2 if (lik, sev) in shared else 0.0), "\n".join(names),
+                ha="center", va="center", fontsize=7 if len(names) < 3 else 5.5,
+                fontweight="bold", zorder=3)
     for (lik, sev), names in hollow.items():
-        ax.text(sev, lik, "\n".join(names), ha="center", va="center", fontsize=7,
+        ax.text(sev, lik - (0.22 if (lik, sev) in shared else 0.0), "\n".join(names),
+                ha="center", va="center", fontsize=7,
                 color="#495057", fontstyle="italic", zorder=3,
                 bbox={"boxstyle": "round", "facecolor": "none", "edgecolor": "#495057",
                       "linestyle": "--"})

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from stuntsim import formatting as fmt
-from stuntsim.constants import GRAVITY, KMH, TO_KMH
+from stuntsim.constants import TO_KMH
 from stuntsim.kinds.train.schema import POSTURE_NAMES
 from stuntsim.risk.montecarlo import ANY, failed
 
@@ -307,22 +307,14 @@ def plot_speed_plan(ax: Axes, result) -> Axes:
     ax.fill_between(grid, low, high, color="#1864ab", alpha=0.2, lw=0, label="5–95 % of runs")
     ax.plot(grid, median, color="#1864ab", lw=1.2, label="median run")
     ax.plot(planned["s"][alive], planned["v"][alive] * TO_KMH, "k--", lw=1.2, label="plan")
-    nominal = result.resolved.nominal
-    spacing = nominal["track.rail_head_spacing"]
-    first = True
-    for index, segment in enumerate(result.resolved.scenario.track.segments):
-        if segment.radius is None:
-            continue
-        base = f"track.segments.{segment.name}"
-        radius, cant = nominal[f"{base}.radius"], nominal[f"{base}.cant"]
-        # speeds at which a_u = 0 (equilibrium) and D = 150 mm (a usual cant-deficiency limit)
-        for deficiency, style in ((0.0, ":"), (0.150, "-")):
-            v = np.sqrt(GRAVITY * radius * (cant + deficiency) / spacing) / KMH
-            ax.hlines(v, result.segment_starts[index], result.segment_starts[index + 1],
-                      color="#e8590c", ls=style, lw=1.5,
-                      label=(("equilibrium speed (no lateral)" if deficiency == 0 else
-                              "150 mm cant deficiency (usual limit)") if first else None))
-        first = False
+    # speeds at which a_u = 0 (equilibrium) and D = 150 mm (a usual cant-deficiency limit),
+    # computed with the run (TrainFacts.curve_speeds)
+    for k, (index, equilibrium, limit) in enumerate(result.curve_speeds):
+        for v, style, label in ((equilibrium, ":", "equilibrium speed (no lateral)"),
+                                (limit, "-", "150 mm cant deficiency (usual limit)")):
+            ax.hlines(v * TO_KMH, result.segment_starts[index],
+                      result.segment_starts[index + 1], color="#e8590c", ls=style, lw=1.5,
+                      label=label if k == 0 else None)
     ax.set(xlabel="Chainage along the track [m]", ylabel="Train speed [km/h]",
            xlim=(result.segment_starts[0], result.segment_starts[-1]),
            title="Speed along the run")

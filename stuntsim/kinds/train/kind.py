@@ -23,7 +23,7 @@ from stuntsim.kinds.base import MatrixInput, StuntKind
 from stuntsim.kinds.train import report as train_report
 from stuntsim.kinds.train.harm import TRAIN_HARM_RELATIONS, train_harm
 from stuntsim.kinds.train.model import TrainModel
-from stuntsim.kinds.train.motion import cant_deficiency
+from stuntsim.kinds.train.motion import cant_deficiency, speed_at_cant_deficiency
 from stuntsim.kinds.train.schema import POSTURE_NAMES, TrainScenario
 from stuntsim.kinds.train.track import Track
 from stuntsim.risk.montecarlo import (
@@ -82,6 +82,9 @@ class TrainFacts:
     planned: dict[str, np.ndarray] = field(default_factory=dict)
     regular_samples: int = 0
     samples: int = 0
+    #: per curved segment: (index, equilibrium speed, speed at 150 mm cant deficiency) [m/s]
+    #: of the nominal track (the figures draw them)
+    curve_speeds: list[tuple[int, float, float]] = field(default_factory=list)
 
     def structure_estimates(self) -> dict[str, dict[str, ProbabilityEstimate]]:
         """P(struck) per overhead structure and performer: structure → performer → estimate."""
@@ -152,6 +155,7 @@ class TrainKind(StuntKind):
             segment_starts=model.segment_starts.copy(),
             track=model.track(),
             samples=samples,
+            curve_speeds=_curve_speeds(result.resolved),
         )
         _planned_and_kept(result, model, keep)
         result.warnings.extend(_check_plan(model, result.planned))
@@ -222,6 +226,23 @@ def _gather(hazards, merged, performer_margins):
             any_segment = np.where(earlier, first_segment, any_segment)
     first_failure[ANY] = {"time": any_time, "segment": any_segment}
     return performer_details, details, first_failure
+
+
+def _curve_speeds(resolved) -> list[tuple[int, float, float]]:
+    """Each curve's equilibrium speed and its speed at the usual cant-deficiency limit."""
+    nominal = resolved.nominal
+    spacing = nominal["track.rail_head_spacing"]
+    out = []
+    for index, segment in enumerate(resolved.scenario.track.segments):
+        if segment.radius is None:
+            continue
+        base = f"track.segments.{segment.name}"
+        radius, cant = nominal[f"{base}.radius"], nominal[f"{base}.cant"]
+        out.append((index,
+                    float(speed_at_cant_deficiency(radius, cant, 0.0, spacing)),
+                    float(speed_at_cant_deficiency(radius, cant, CANT_DEFICIENCY_LIMIT,
+                                                   spacing))))
+    return out
 
 
 def _posture_heights(scenario, draws: dict[str, np.ndarray],

@@ -64,6 +64,7 @@ __all__ = [
     "lateral_acceleration_in_track_plane",
     "roof_lateral_acceleration",
     "simulate_train",
+    "speed_at_cant_deficiency",
     "uncompensated_lateral_acceleration",
 ]
 
@@ -102,6 +103,15 @@ def cant_deficiency(v, radius, cant, track_gauge: float = STANDARD_RAIL_HEAD_SPA
     v = np.asarray(v, dtype=float)
     equilibrium = track_gauge * v**2 / (GRAVITY * np.asarray(radius, dtype=float))
     return equilibrium - np.asarray(cant)
+
+
+def speed_at_cant_deficiency(radius, cant, deficiency=0.0,
+                              track_gauge: float = STANDARD_RAIL_HEAD_SPACING):
+    r"""The speed at which a curve runs with cant deficiency D [m/s]: (L2) solved for v,
+    v = √(g R (c + D) / b). D = 0 is the equilibrium speed (no uncompensated lateral
+    acceleration); D = 0.150 m a usual limit (REFERENCES.md)."""
+    total = np.asarray(cant, dtype=float) + np.asarray(deficiency, dtype=float)
+    return np.sqrt(GRAVITY * np.asarray(radius, dtype=float) * total / track_gauge)
 
 
 def lateral_acceleration_in_track_plane(
