@@ -540,8 +540,9 @@ def test_rome_subset_agrees_with_crude_monte_carlo(hazard):
     # crude run are independent estimates of one p, so their 95 % intervals must overlap:
     # two valid 95 % intervals of one quantity miss each other with probability < 5 %
     # (≈ 0.6 % when they are as wide as each other). Overlap, not "the subset interval
-    # holds the crude p̂": the crude p̂ has its own error (with the model of 2026-11, person_struck
-    # had 11 strikes, CoV 0.3; with locked wheels sliding straight, 650, CoV 0.04), and asking for it would fail a correct method far more often. This holds for
+    # holds the crude p̂": the crude p̂ has its own error (with the model of 2026-11,
+    # person_struck had 11 strikes, CoV 0.3; with locked wheels sliding straight, 650,
+    # CoV 0.04), and asking for it would fail a correct method far more often. This holds for
     # a converged run (its lognormal/Cox interval) and for one that reports crude Monte
     # Carlo on fresh points instead (its Clopper–Pearson interval), which must then say
     # so. When the car model changes, regenerate the fixture (its docstring).

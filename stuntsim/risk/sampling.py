@@ -34,10 +34,12 @@ from stuntsim.risk.distributions import Distribution
 
 __all__ = [
     "BLOCK_SIZE",
+    "SMALLEST_UNIFORM",
     "Chunk",
     "block_uniforms",
     "draw",
     "plan_chunks",
+    "reachable_range",
     "stable_hash",
     "stream",
     "uniforms",
@@ -47,6 +49,17 @@ __all__ = [
 BLOCK_SIZE = 4096
 
 _MANTISSA_BITS = 52
+
+#: The most extreme uniforms a Monte Carlo draw can take, 2⁻⁵³ and 1 − 2⁻⁵³ (the outer
+#: midpoints of the 2⁻⁵² grid): a normal input reaches at most ±8.2 standard deviations.
+SMALLEST_UNIFORM = 0.5 * 2.0**-_MANTISSA_BITS
+
+
+def reachable_range(dist) -> tuple[float, float]:
+    """The lowest and highest value a Monte Carlo draw of ``dist`` can take (its inverse
+    CDF at :data:`SMALLEST_UNIFORM` and 1 − :data:`SMALLEST_UNIFORM`)."""
+    low, high = np.asarray(dist.ppf([SMALLEST_UNIFORM, 1.0 - SMALLEST_UNIFORM]), dtype=float)
+    return float(low), float(high)
 
 
 def stable_hash(name: str) -> int:

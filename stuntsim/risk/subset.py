@@ -165,8 +165,9 @@ clearance to a person freezes at a positive value, a floor the levels slide towa
 never below) and **several failure regions**, one of them reached only through a
 **switch** (the margin jumps from ≈ 1 m to ≤ 0 with no slope leading there). Such a run
 gave the Rome scenario's ``person_struck`` of 2026-11 (crude Monte Carlo: 11 strikes in
-200 000 takes, p̂ = 5.5e-5; before locked wheels slid straight) 0 [0, 4.1e-23] after 20 stalled levels, or 1.2e-10 [3.4e-11, 8.9e-10]
-"converged", or 5.2e-4 [1.6e-4, 2.9e-3], depending on the seed.
+200 000 takes, p̂ = 5.5e-5; before locked wheels slid straight) 0 [0, 4.1e-23] after 20
+stalled levels, or 1.2e-10 [3.4e-11, 8.9e-10] "converged", or 5.2e-4 [1.6e-4, 2.9e-3],
+depending on the seed.
 
 A run is **not converged**, and reports no probability of its own, when any of these
 rules fires (constants and their reasons at their definitions below):

@@ -8,10 +8,12 @@ A stunt kind registers its schema (a subclass of :class:`ScenarioBase` with
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator, Mapping
 from functools import cache, partial
 from typing import Annotated, Any, Union
 
+import annotated_types
 from pydantic import (
     BaseModel,
     Field,
@@ -21,6 +23,8 @@ from pydantic import (
 )
 
 from stuntsim.errors import ScenarioError
+from stuntsim.risk.distributions import LogNormal, Normal
+from stuntsim.risk.sampling import reachable_range
 from stuntsim.scenario.fields import (
     MAX_NAME,
     MAX_SAMPLES,
@@ -123,7 +127,111 @@ class ScenarioBase(Strict):
                     f"{_show(nominal, dimension)}, distribution {_show_dist(dist, dimension)}): "
                     f"the planned value would have no effect; move the bounds or the value"
                 )
+            problem = _beyond_the_field(dist, field_bounds(self, path), dimension)
+            if problem:
+                raise ValueError(f"uncertain.{path}: {problem} (distribution "
+                                 f"{_show_dist(dist, dimension)})")
         return self
+
+
+#: An unbounded distribution (normal; lognormal above) may put at most this probability
+#: outside its field's range: a field's upper or lower limit is the range a plan may state
+#: (a perception–reaction time of at most 5 s), and the models stay valid a little beyond
+#: it, but a spread that reaches past it more often than 1 take in 1000 is not the
+#: spread the limit was written for.
+MAX_OUTSIDE = 1e-3
+
+
+def _beyond_the_field(dist, bounds: tuple[float, bool, float, bool], dimension: str
+                      ) -> str | None:
+    """Why draws of ``dist`` can fall outside the field's range, or None.
+
+    * a bounded distribution (uniform, triangular, truncnormal, fixed) must lie inside the
+      field's range: its bounds are the file's own statement;
+    * an unbounded tail (a normal's, a lognormal's upper one) may leave the range with
+      probability at most :data:`MAX_OUTSIDE`;
+    * and where the range ends at zero (a mass, a length, a friction coefficient, a time:
+      a quantity that cannot change sign) no draw may cross it, down to the most extreme
+      value a Monte Carlo run can make (:func:`stuntsim.risk.sampling.reachable_range`:
+      ±8.2 standard deviations of a normal): a negative mass or friction coefficient is
+      not a rare event but an impossible input.
+    """
+    lo, lo_strict, hi, hi_strict = bounds
+    fix = ("narrow the spread, or bound it (truncnormal with low/high, or uniform/triangular) "
+           "inside the field's range")
+
+    def below(value: float) -> bool:
+        return value < lo or (lo_strict and value == lo)
+
+    def above(value: float) -> bool:
+        return value > hi or (hi_strict and value == hi)
+
+    def edge(low: bool) -> str:
+        if low:
+            return f"{'>' if lo_strict else '≥'} {_show(lo, dimension)}"
+        return f"{'<' if hi_strict else '≤'} {_show(hi, dimension)}"
+
+    reach_low, reach_high = reachable_range(dist)
+    if not (math.isfinite(reach_low) and math.isfinite(reach_high)):
+        return "its draws are not finite numbers"
+    support_low, support_high = dist.support
+    stated = not isinstance(dist, Normal | LogNormal)  # the file gave both ends
+    for low, reach, end in ((True, reach_low, support_low), (False, reach_high, support_high)):
+        if not (below(reach) if low else above(reach)):
+            continue
+        if stated:
+            return (f"its range reaches {_show(end, dimension)}, but the field must be "
+                    f"{edge(low)}; {fix}")
+        if (lo if low else hi) == 0.0:
+            return (f"its draws reach {_show(reach, dimension)}, but the field must be "
+                    f"{edge(low)} (it cannot change sign); {fix}")
+        outside = float(dist.cdf(lo)) if low else 1.0 - float(dist.cdf(hi))
+        if outside > MAX_OUTSIDE:
+            return (f"its draws fall outside the field's range (it must be {edge(low)}) "
+                    f"with probability {outside:.2g}, more than the {MAX_OUTSIDE:g} allowed; "
+                    f"{fix}")
+    return None
+
+
+def field_at(scenario: BaseModel, path: str) -> Any:
+    """The pydantic ``FieldInfo`` a dotted path ends on (list items by name), or None."""
+    model: Any = type(scenario)
+    node: Any = scenario
+    parts = path.split(".")
+    field = None
+    index = 0
+    while index < len(parts):
+        fields = getattr(model, "model_fields", {})
+        if parts[index] not in fields:
+            return None
+        field = fields[parts[index]]
+        value = getattr(node, parts[index], None) if node is not None else None
+        model = model_in(field.annotation)
+        if isinstance(value, list) and index + 1 < len(parts):
+            named = [item for item in value if getattr(item, "name", None) == parts[index + 1]]
+            node = named[0] if named else None
+            index += 2
+            continue
+        node = value
+        index += 1
+    return field
+
+
+def field_bounds(scenario: BaseModel, path: str) -> tuple[float, bool, float, bool]:
+    """(low, low is strict, high, high is strict) of a numeric field in SI, from its
+    schema's ``ge``/``gt``/``le``/``lt``; ±inf where the schema gives none."""
+    lo, lo_strict, hi, hi_strict = -math.inf, False, math.inf, False
+    field = field_at(scenario, path)
+    for item in getattr(field, "metadata", ()):
+        if isinstance(item, annotated_types.Ge):
+            lo, lo_strict = float(item.ge), False
+        elif isinstance(item, annotated_types.Gt):
+            lo, lo_strict = float(item.gt), True
+        elif isinstance(item, annotated_types.Le):
+            hi, hi_strict = float(item.le), False
+        elif isinstance(item, annotated_types.Lt):
+            hi, hi_strict = float(item.lt), True
+    return lo, lo_strict, hi, hi_strict
 
 
 #: The registered kinds by their ``kind`` value, in registration order (car, then train:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -127,10 +128,35 @@ MAX_SEED = 2**63 - 1
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 
+#: Coordinates of a scene stay within 50 km of its origin (a stunt set is at most a few
+#: kilometres across; the distance grids and figures are built over the scene, and a
+#: point at 1e200 m would otherwise validate and then mean nothing).
+MAX_COORDINATE = 50_000.0
+
+
+#: Points in one polygon or polyline (the shipped scenarios use at most ~200, an arc
+#: face becomes one vertex per 2°; the simple-polygon check compares every pair of edges).
+MAX_POINTS = 2_000
+
+
+#: Total length of a course (a rehearsed line, a face or an edge drawn as segments).
+MAX_COURSE_LENGTH = 20_000.0
+
+
+Coordinate = Annotated[
+    float,
+    Field(allow_inf_nan=False, ge=-MAX_COORDINATE, le=MAX_COORDINATE),
+]
+
+
 Point = Annotated[
-    tuple[float, float],
+    tuple[Coordinate, Coordinate],
     Field(description="A point [x, y] in metres, world frame (x east, y north)"),
 ]
+
+
+#: A closed outline or an open polyline: 2 … MAX_POINTS points (a polygon needs 3).
+Points = Annotated[list[Point], Field(min_length=2, max_length=MAX_POINTS)]
 
 
 def repeated_names(names: list[str]) -> list[str]:
@@ -139,6 +165,10 @@ def repeated_names(names: list[str]) -> list[str]:
 
 
 def check_polygon(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A simple polygon: at least 3 finite points, a non-zero area, no repeated
+    consecutive point, and no two edges that cross, touch or fold back on each other
+    (a self-intersecting outline has no well-defined inside, so distances and
+    "inside a building" would be wrong)."""
     if len(points) < 3:
         raise ValueError(f"a polygon needs at least 3 points, got {len(points)}")
     for x, y in points:
@@ -150,7 +180,72 @@ def check_polygon(points: list[tuple[float, float]]) -> list[tuple[float, float]
     )
     if abs(area) < 1e-6:
         raise ValueError("polygon has zero area")
+    problem = self_intersection(points)
+    if problem:
+        raise ValueError(f"the polygon is not simple: {problem}; draw its outline once "
+                         f"around, without crossing itself (split it into two polygons if "
+                         f"needed)")
     return points
+
+
+def self_intersection(points: list[tuple[float, float]]) -> str | None:
+    """Where a closed outline crosses, touches or folds back on itself, or None.
+
+    Every pair of edges is tested with the orientation (cross-product) predicates of
+    computational geometry (de Berg et al., *Computational Geometry*, 3rd ed., §2.1),
+    batched in numpy; collinear cases count as touching within a tolerance of 10⁻⁹ of
+    the outline's size. Hand-written rather than from shapely: it is this one predicate,
+    and it would be the only use of GEOS in the project.
+    """
+    p = np.asarray(points, dtype=float)
+    n = len(p)
+    q = np.roll(p, -1, axis=0)  # edge k runs from p[k] to q[k] = p[k + 1]
+    scale = float(np.ptp(p, axis=0).max()) or 1.0
+    tol = 1e-9 * scale
+    lengths = np.hypot(*(q - p).T)
+    if (lengths <= tol).any():
+        k = int(np.argmax(lengths <= tol))
+        return f"point {k} is repeated as point {(k + 1) % n} ({_xy(p[k])})"
+
+    def orient(a, b, c):  # twice the signed area of triangle abc, over |ab|
+        cross = (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (
+            b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+        return cross / np.hypot(b[..., 0] - a[..., 0], b[..., 1] - a[..., 1])
+
+    # adjacent edges k, k+1 folding back onto each other (a spike of zero width)
+    d = q - p
+    d_next = np.roll(d, -1, axis=0)
+    fold = (np.abs(orient(p, q, np.roll(q, -1, axis=0))) <= tol) & (
+        (d * d_next).sum(axis=1) < 0)
+    if fold.any():
+        k = int(np.argmax(fold))
+        return f"it folds back on itself at point {(k + 1) % n} ({_xy(q[k])})"
+    i, j = np.triu_indices(n, k=2)
+    keep = ~((i == 0) & (j == n - 1))  # the first and the last edge are neighbours
+    i, j = i[keep], j[keep]
+    a, b, c, e = p[i], q[i], p[j], q[j]
+    o1, o2, o3, o4 = orient(a, b, c), orient(a, b, e), orient(c, e, a), orient(c, e, b)
+    crossing = (o1 * o2 < 0) & (o3 * o4 < 0) & (np.abs(o1) > tol) & (np.abs(o2) > tol) & (
+        np.abs(o3) > tol) & (np.abs(o4) > tol)
+
+    def on(s0, s1, r, o):  # r within tol of segment s0–s1, given its distance o to the line
+        along = ((r - s0) * (s1 - s0)).sum(axis=1) / ((s1 - s0) ** 2).sum(axis=1)
+        return (np.abs(o) <= tol) & (along >= -1e-12) & (along <= 1 + 1e-12)
+
+    touching = on(a, b, c, o1) | on(a, b, e, o2) | on(c, e, a, o3) | on(c, e, b, o4)
+    bad = crossing | touching
+    if not bad.any():
+        return None
+    k = int(np.argmax(bad))
+    first, second = int(i[k]), int(j[k])
+    how = "cross" if crossing[k] else "touch"
+    return (f"the edge from point {first} ({_xy(p[first])}) to point {(first + 1) % n} and "
+            f"the edge from point {second} ({_xy(p[second])}) to point {(second + 1) % n} "
+            f"{how}")
+
+
+def _xy(point) -> str:
+    return f"[{point[0]:.6g}, {point[1]:.6g}]"
 
 
 class Course(Strict):
@@ -160,7 +255,15 @@ class Course(Strict):
 
     start: Point
     heading: Angle("Heading at the start, from +x anticlockwise", ge=-7, le=7) = 0.0
-    segments: list[Segment] = Field(min_length=1)
+    segments: list[Segment] = Field(min_length=1, max_length=MAX_POINTS)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Course:
+        total = sum(seg.length for seg in self.segments)
+        if total > MAX_COURSE_LENGTH:
+            raise ValueError(f"the segments add up to {total / 1000:.4g} km; a course may be "
+                             f"at most {MAX_COURSE_LENGTH / 1000:g} km long")
+        return self
 
     def points(self, max_turn: float = math.radians(2.0)) -> list[tuple[float, float]]:
         x, y = (float(v) for v in self.start)
@@ -229,6 +332,13 @@ class Segment(Strict):
         if (self.straight is None) == (self.arc is None):
             raise ValueError("a segment is exactly one of 'straight' or 'arc'")
         return self
+
+    @property
+    def length(self) -> float:
+        """Arc length of the segment [m]."""
+        if self.straight is not None:
+            return self.straight
+        return abs(self.arc.radius * self.arc.angle)
 
 
 def dimension_of(field) -> str:

@@ -22,6 +22,7 @@ from stuntsim.scenario.fields import (
     Length,
     Name,
     Point,
+    Points,
     Quantity,
     Segment,
     Speed,
@@ -173,8 +174,8 @@ class Building(Strict):
     """A building: a closed polygon, or a face (open polyline) with the solid on one side."""
 
     name: Name
-    polygon: list[Point] | None = Field(None, description="Closed outline, metres")
-    face: list[Point] | Course | None = Field(
+    polygon: Points | None = Field(None, description="Closed outline, metres")
+    face: Points | Course | None = Field(
         None, description="Open polyline of the building face (points, or start + segments)"
     )
     solid_side: Literal["left", "right"] | None = Field(
@@ -200,13 +201,13 @@ class Drop(Strict):
     """
 
     name: Name
-    edge: list[Point] | Course | None = Field(
+    edge: Points | Course | None = Field(
         None, description="Open polyline of the road edge (points, or start + segments)"
     )
     drop_side: Literal["left", "right"] | None = Field(
         None, description="Which side of the edge (walking along it) the ground falls away"
     )
-    polygon: list[Point] | None = Field(None, description="The void beyond the edge, metres")
+    polygon: Points | None = Field(None, description="The void beyond the edge, metres")
     height: Length("Height of the fall from the road edge to where it stops", gt=0, le=3000)
 
     @model_validator(mode="after")
@@ -228,13 +229,13 @@ class Barrier(Strict):
     """
 
     name: Name
-    face: list[Point] | Course | None = Field(
+    face: Points | Course | None = Field(
         None, description="Open polyline of the road-side face (points, or start + segments)"
     )
     solid_side: Literal["left", "right"] | None = Field(
         None, description="Which side of the face (walking along it) the barrier is on"
     )
-    polygon: list[Point] | None = Field(None, description="The barrier's footprint, metres")
+    polygon: Points | None = Field(None, description="The barrier's footprint, metres")
     thickness: Length("Thickness behind the face", gt=0.02, le=5) = 0.4
     containment_energy: Quantity(
         "energy", "Impact severity the barrier holds, ½ m (v sin θ)²", gt=0, le=1e8
@@ -272,7 +273,7 @@ class Obstacle(Strict):
 
     name: Name
     rectangle: Rectangle | None = None
-    polygon: list[Point] | None = None
+    polygon: Points | None = None
 
     @model_validator(mode="after")
     def _one_shape(self) -> Obstacle:
@@ -287,7 +288,7 @@ class Kerb(Strict):
     """A raised edge (pavement, step) that can trip a car sliding sideways into it."""
 
     name: Name
-    polygon: list[Point]
+    polygon: Points
     height: Length("Kerb height", gt=0.02, le=0.5) = 0.12
 
     _poly = field_validator("polygon")(check_polygon)
@@ -320,7 +321,7 @@ class SteppingOut(Strict):
 
 class SurfacePatch(Strict):
     name: Name = Field(description="e.g. 'wet patch by the nasone'")
-    polygon: list[Point]
+    polygon: Points
     mu: Friction("Peak friction on this patch", gt=0.02, le=1.5)
 
     _poly = field_validator("polygon")(check_polygon)
@@ -367,7 +368,7 @@ class Street(Strict):
 class Line(Strict):
     """The rehearsed line: a polyline, or a start pose and straight/arc segments."""
 
-    points: list[Point] | None = Field(None, description="Polyline of the line, metres")
+    points: Points | None = Field(None, description="Polyline of the line, metres")
     start: Point | None = None
     heading: Angle("Heading at the start, from +x anticlockwise", ge=-7, le=7) = 0.0
     segments: list[Segment] | None = None
