@@ -28,7 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    from stuntsim.errors import NumericalError, OutputError, ScenarioError, StuntWarning
+    from stuntsim.errors import (
+        NumericalError,
+        OutputError,
+        ScenarioError,
+        StuntsimError,
+        StuntWarning,
+    )
 
     try:
         with warnings.catch_warnings():
@@ -45,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except NumericalError as err:
         where = f"{args.scenario}: " if getattr(args, "scenario", None) else ""
         return _error(f"{where}the simulation went numerically wrong: {err}", EXIT_NUMERICAL)
+    except StuntsimError as err:  # e.g. worker processes that could not start or died
+        return _error(str(err), EXIT_BAD_INPUT)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,16 +176,27 @@ def _warn(notes: list[str]) -> None:
 
 
 def _cmd_validate(args) -> int:
+    """Everything ``run`` would refuse, refused here: the file, the run's plan against the
+    limits (:mod:`stuntsim.budget`) and one nominal take; doubts are warnings."""
+    from stuntsim.budget import plan_run
+    from stuntsim.kinds import kind_of
     from stuntsim.scenario import ScenarioError, load_scenario
 
     try:
         resolved = load_scenario(args.scenario)
+        kind = kind_of(resolved)
+        model = kind.model(resolved)
+        plan = plan_run(resolved, model=model)
+        if plan.problems:
+            raise ScenarioError(plan.problems[0], source=resolved.source)
     except ScenarioError as err:
         return _error(str(err), EXIT_BAD_INPUT)
+    _warn([*kind.plan_warnings(resolved, model), *plan.warnings])
     spec = resolved.scenario
     print(
         f"{args.scenario}: ok — kind {spec.kind}, '{spec.name}', "
         f"{len(resolved.distributions)} uncertain parameters, {spec.samples} samples by default"
+        f"\n  {plan.describe()}"
     )
     return EXIT_OK
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from stuntsim.budget import plan_run
 from stuntsim.completion import Completion, check_completion
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
@@ -110,6 +111,8 @@ def run(
 
     Raises
     ------
+    ScenarioError       when the run would need more time steps or memory than allowed
+                        (:mod:`stuntsim.budget`), before anything is simulated.
     IncompleteRunError  when no take got through the stunt (:mod:`stuntsim.completion`).
     NumericalError      when a draw or a state goes non-finite (names the take).
     """
@@ -121,6 +124,7 @@ def run(
     keep = spec.simulation.keep_trajectories if keep_trajectories is None else keep_trajectories
 
     kind = kind_of(scenario)
+    plan_run(scenario, samples, chunk_blocks=chunk_blocks, probe=False).check(scenario.source)
     model = kind.model(scenario)
     notes = kind.plan_warnings(scenario, model)
     for note in notes:

@@ -216,7 +216,7 @@ def test_solid_from_face_l_shape_left_and_right():
 
 def test_solid_from_face_too_thick_for_its_segments_raises():
     # a 1 m leg turning toward the solid cannot hold a 5 m deep offset: it folds over
-    with pytest.raises(ValueError, match="intersects itself"):
+    with pytest.raises(ValueError, match="not simple"):
         solid_from_face("yard", "building", [[0, 0], [10, 0], [10, 1], [0, 1]], "left")
 
 

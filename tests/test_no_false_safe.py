@@ -216,32 +216,70 @@ def _absurd_entry_speed(text: str) -> str:
                         "  maneuver.entry_speed:\n    dist: normal\n    sd: 1e300 km/h")
 
 
-def test_a_numerical_blow_up_names_sample_and_step_and_exits_3(tmp_path, capsys):
-    # An entry-speed spread of 1e300 km/h overflows the dynamics in the first step.
+def test_an_absurd_spread_is_refused_at_validation(tmp_path, capsys):
+    # An entry-speed spread of 1e300 km/h used to pass validation and overflow the
+    # dynamics; its draws cross zero (a negative speed), so validation refuses it now.
     bad = tmp_path / "absurd.yaml"
     bad.write_text(_absurd_entry_speed(ROME.read_text()))
-    resolved = stuntsim.load_scenario(bad)
-    with pytest.raises(NumericalError) as info:
-        stuntsim.run(resolved, samples=8, executor="serial", keep_trajectories=0)
-    assert info.value.sample is not None
-    assert info.value.step is not None
     out = tmp_path / "out"
-    assert main(["run", str(bad), "--samples", "8", "--out", str(out), "--quiet"]) == 3
+    assert main(["validate", str(bad)]) == 2
+    assert main(["run", str(bad), "--samples", "8", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "uncertain.maneuver.entry_speed" in err
+    assert "cannot change sign" in err
+    assert not out.exists()
+
+
+def _poison(function, *, call: int, sample: int, position: int):
+    """``function`` that turns one sample's ``position``-th output NaN on its ``call``-th
+    call: a numerical blow-up where the model cannot be steered into one by input."""
+    calls = {"n": 0}
+
+    def wrapped(*args, **kwargs):
+        result = function(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == call:
+            target = result[position]
+            target[..., sample] = np.nan
+        return result
+
+    return wrapped
+
+
+def test_a_numerical_blow_up_names_sample_and_step_and_exits_3(tmp_path, capsys,
+                                                                monkeypatch):
+    # A NaN in sample 3's state on the 5th dynamics step: the run stops with an error that
+    # names the sample and the step, the CLI exits 3 with one line and writes nothing.
+    import stuntsim.kinds.car.model as car_model
+
+    original = car_model.rk4_step
+    monkeypatch.setattr(car_model, "rk4_step", _poison(original, call=5, sample=3, position=0))
+    with pytest.raises(NumericalError) as info:
+        stuntsim.run(_rome(), samples=8, executor="serial", keep_trajectories=0)
+    assert info.value.sample == 3
+    assert info.value.step is not None
+    monkeypatch.setattr(car_model, "rk4_step", _poison(original, call=5, sample=3, position=0))
+    out = tmp_path / "out"
+    assert main(["run", str(ROME), "--samples", "8", "--out", str(out), "--quiet",
+                 "--executor", "serial"]) == 3
     err = capsys.readouterr().err
     assert "numerically wrong" in err
-    assert "sample" in err
+    assert "sample 3" in err
     assert err.count("\n") == 1
     assert not out.exists()
 
 
-def test_a_train_blow_up_exits_3(tmp_path, capsys):
-    data = yaml.safe_load(TRAIN.read_text())
-    data["uncertain"]["train.max_jerk"] = {"dist": "normal", "sd": 1e300}
-    bad = tmp_path / "absurd_train.yaml"
-    bad.write_text(yaml.safe_dump(data, sort_keys=False))
+def test_a_train_blow_up_exits_3(tmp_path, capsys, monkeypatch):
+    import stuntsim.kinds.train.model as train_model
+
+    monkeypatch.setattr(train_model, "jerk_limited_step",
+                        _poison(train_model.jerk_limited_step, call=7, sample=2, position=1))
     out = tmp_path / "out"
-    assert main(["run", str(bad), "--samples", "8", "--out", str(out), "--quiet"]) == 3
-    assert "numerically wrong" in capsys.readouterr().err
+    assert main(["run", str(TRAIN), "--samples", "8", "--out", str(out), "--quiet",
+                 "--executor", "serial"]) == 3
+    err = capsys.readouterr().err
+    assert "numerically wrong" in err
+    assert "sample 2" in err
     assert not out.exists()
 
 

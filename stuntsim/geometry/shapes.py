@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stuntsim.polygons import self_intersection
+
 CATEGORIES = ("building", "rock", "obstacle", "kerb")
 """Solid categories understood by :class:`StreetGeometry` (barriers and drops have their own
 classes, :class:`Barrier` and :class:`Drop`)."""
@@ -314,45 +316,8 @@ def _normalise_polygon(polygon, what: str) -> np.ndarray:
         raise ValueError(f"{what}: polygon has zero area")
     if area < 0:
         poly = poly[::-1].copy()
-    if not _is_simple(poly):
-        raise ValueError(f"{what}: polygon intersects itself")
+    problem = self_intersection(poly)
+    if problem:
+        raise ValueError(f"{what}: the polygon is not simple: {problem}")
     poly.setflags(write=False)
     return poly
-
-
-def _is_simple(poly: np.ndarray) -> bool:
-    """True if no two non-adjacent edges of the closed polygon intersect (O(k²))."""
-    k = len(poly)
-    a, b = poly, np.roll(poly, -1, axis=0)
-    i, j = np.triu_indices(k, 2)
-    non_adjacent = ~((i == 0) & (j == k - 1))
-    i, j = i[non_adjacent], j[non_adjacent]
-    return not np.any(_segments_intersect(a[i], b[i], a[j], b[j]))
-
-
-def _segments_intersect(p1, p2, q1, q2) -> np.ndarray:
-    """Closed segments p1p2 and q1q2 (arrays (..., 2)) intersect, touching included."""
-
-    def orient(a, b, c):
-        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (
-            c[..., 0] - a[..., 0]
-        )
-
-    def on_segment(a, b, c):  # c collinear with ab: within its bounding box
-        return (
-            (np.minimum(a[..., 0], b[..., 0]) <= c[..., 0])
-            & (c[..., 0] <= np.maximum(a[..., 0], b[..., 0]))
-            & (np.minimum(a[..., 1], b[..., 1]) <= c[..., 1])
-            & (c[..., 1] <= np.maximum(a[..., 1], b[..., 1]))
-        )
-
-    d1, d2 = orient(q1, q2, p1), orient(q1, q2, p2)
-    d3, d4 = orient(p1, p2, q1), orient(p1, p2, q2)
-    proper = (d1 * d2 < 0) & (d3 * d4 < 0)
-    touching = (
-        ((d1 == 0) & on_segment(q1, q2, p1))
-        | ((d2 == 0) & on_segment(q1, q2, p2))
-        | ((d3 == 0) & on_segment(p1, p2, q1))
-        | ((d4 == 0) & on_segment(p1, p2, q2))
-    )
-    return proper | touching

@@ -110,14 +110,32 @@ class StuntKind:
     units: ClassVar[str] = "SI (m, s, kg, rad, N, W)"
     #: the word for a take in the terminal table
     take: ClassVar[str] = "takes"
+    #: core-seconds per take and time step in the batched regime (a run's time estimate,
+    #: :mod:`stuntsim.budget`; each kind states where its figure was measured)
+    take_step_seconds: ClassVar[float] = 2e-6
+    #: peak bytes per take of a chunk being simulated (the same)
+    chunk_bytes_per_take: ClassVar[int] = 32_000
+    #: bytes a take keeps in the result: margins, facts, draws (the same)
+    kept_bytes_per_take: ClassVar[int] = 2_000
 
     # ------------------------------------------------------------------ the model
     def model(self, resolved) -> Model:
         raise NotImplementedError
 
     def plan_warnings(self, resolved, model) -> list[str]:
-        """Warnings about a plan that is doubtful but not invalid, before any run."""
+        """Warnings about a plan that is doubtful but not invalid, before any run (shown by
+        ``stuntsim validate`` and each run); a :class:`~stuntsim.errors.ScenarioError` for
+        one that cannot be built at all."""
         return []
+
+    def fixed_memory(self, resolved) -> int:
+        """Bytes of what the model builds once per process before its first take (a car's
+        distance grids), computed without building it."""
+        return 0
+
+    def grid_resolution(self, resolved) -> float:
+        """Spacing of the grids :meth:`fixed_memory` counts [m] (for the message)."""
+        return 0.0
 
     def finish(self, result, model, keep: int) -> None:
         """Complete a run's result: the kind's facts (``result.facts``), the trajectories

@@ -4,6 +4,7 @@ the street, the rehearsed line and speed plan, the driver and the simulation set
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated, Literal
 
@@ -16,6 +17,8 @@ from pydantic import (
 from stuntsim.kinds.car.presets import VEHICLE_PRESETS
 from stuntsim.scenario.base import ScenarioBase
 from stuntsim.scenario.fields import (
+    MAX_COURSE_LENGTH,
+    MAX_POINTS,
     Angle,
     Course,
     Friction,
@@ -385,6 +388,13 @@ class Line(Strict):
                 raise ValueError("give either 'points' or 'start' + 'segments'")
             if not self.segments:
                 raise ValueError("'segments' is empty")
+            if len(self.segments) > MAX_POINTS:
+                raise ValueError(f"at most {MAX_POINTS} segments, got {len(self.segments)}")
+        length = (sum(seg.length for seg in self.segments) if self.segments is not None
+                  else sum(math.dist(a, b) for a, b in itertools.pairwise(self.points)))
+        if length > MAX_COURSE_LENGTH:
+            raise ValueError(f"the line is {length / 1000:.4g} km long; a rehearsed line may be "
+                             f"at most {MAX_COURSE_LENGTH / 1000:g} km")
         return self
 
 

@@ -118,6 +118,11 @@ class TrainKind(StuntKind):
     harm_relations = TRAIN_HARM_RELATIONS
     units = "SI (m, s, kg, rad, N)"
     take = "runs"
+    # measured on a 2-core machine, 4096 runs in one chunk: 3.5e-7 s per run-step, 2.1 kB
+    # per run at peak, 1.0 kB kept per run (two performers; more performers cost more)
+    take_step_seconds = 5e-7
+    chunk_bytes_per_take = 8_000
+    kept_bytes_per_take = 2_000
 
     def model(self, resolved) -> TrainModel:
         return TrainModel(resolved)
