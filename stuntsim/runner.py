@@ -185,7 +185,8 @@ def run(
 
 def _simulate_chunk(context, chunk: Chunk):
     model, seed, names = context
-    drawn = draw(seed, names, model.resolved.distributions, chunk.start, chunk.stop)
+    drawn = model.resolved.within_range(
+        draw(seed, names, model.resolved.distributions, chunk.start, chunk.stop))
     outcome = model.simulate(drawn, chunk.size, first_sample=chunk.start)
     return chunk, drawn, outcome
 

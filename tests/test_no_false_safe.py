@@ -218,7 +218,7 @@ def _absurd_entry_speed(text: str) -> str:
 
 def test_an_absurd_spread_is_refused_at_validation(tmp_path, capsys):
     # An entry-speed spread of 1e300 km/h used to pass validation and overflow the
-    # dynamics; its draws cross zero (a negative speed), so validation refuses it now.
+    # dynamics; half its draws are negative speeds, so validation refuses it now.
     bad = tmp_path / "absurd.yaml"
     bad.write_text(_absurd_entry_speed(ROME.read_text()))
     out = tmp_path / "out"
@@ -226,7 +226,7 @@ def test_an_absurd_spread_is_refused_at_validation(tmp_path, capsys):
     assert main(["run", str(bad), "--samples", "8", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "uncertain.maneuver.entry_speed" in err
-    assert "cannot change sign" in err
+    assert "with probability 0.5" in err
     assert not out.exists()
 
 

@@ -120,10 +120,24 @@ def test_an_unbounded_tail_may_leave_the_cap_rarely_but_never_cross_zero():
     assert _beyond_the_field(LogNormal(1.0, 0.42), FIELD, "time") is None
     # σ 2.5: P(> 5 s) = 1 − Φ(ln 5 / 2.5) = 0.26: refused
     assert "probability 0.26" in _beyond_the_field(LogNormal(1.0, 2.5), FIELD, "time")
-    # a normal around 1 s with sd 0.1 s reaches 1 − 8.2 · 0.1 = 0.18 s > 0: accepted;
-    # sd 0.2 s reaches −0.64 s: a negative time, refused however rarely
-    assert _beyond_the_field(Normal(1.0, 0.1), FIELD, "time") is None
-    assert "cannot change sign" in _beyond_the_field(Normal(1.0, 0.2), FIELD, "time")
+    # a normal around 1 s: sd 0.2 s goes below zero with P = Φ(−5) = 2.9e-7 (accepted,
+    # those draws are held at the range's end); sd 0.5 s with Φ(−2) = 0.023 (refused)
+    assert _beyond_the_field(Normal(1.0, 0.2), FIELD, "time") is None
+    assert "probability 0.023" in _beyond_the_field(Normal(1.0, 0.5), FIELD, "time")
+
+
+def test_draws_beyond_a_fields_range_are_held_at_its_end():
+    # Rome's corner speed moved to 12 km/h with its sd of 1.5 km/h: below zero with
+    # P = Φ(−8) ≈ 6e-16, which validation accepts; a draw there reaches the model as the
+    # smallest positive speed (the field is > 0), never as a negative one
+    resolved = stuntsim.load_scenario(ROME).with_nominal("maneuver.corner_speed", "12 km/h")
+    low, high = resolved.ranges["maneuver.corner_speed"]
+    assert low == np.nextafter(0.0, 1.0)
+    draws = {"maneuver.corner_speed": np.array([-0.1, 3.0, 1e9]),
+             "maneuver.entry_speed": np.array([10.0, 12.0, 13.0])}
+    held = resolved.within_range(draws)
+    assert held["maneuver.corner_speed"].tolist() == [low, 3.0, high]
+    assert held["maneuver.entry_speed"] is draws["maneuver.entry_speed"]  # untouched
 
 
 def test_the_shipped_scenarios_pass_the_support_check():

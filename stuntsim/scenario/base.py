@@ -135,26 +135,26 @@ class ScenarioBase(Strict):
 
 
 #: An unbounded distribution (normal; lognormal above) may put at most this probability
-#: outside its field's range: a field's upper or lower limit is the range a plan may state
-#: (a perception–reaction time of at most 5 s), and the models stay valid a little beyond
-#: it, but a spread that reaches past it more often than 1 take in 1000 is not the
-#: spread the limit was written for.
+#: outside its field's range: a field's limits are the range a plan may state (a
+#: perception–reaction time of at most 5 s) and the range the model is valid on; a
+#: spread that reaches past them more often than 1 take in 1000 is not the spread the
+#: limits were written for. The rare draws beyond are taken at the range's end
+#: (:meth:`ResolvedScenario.within_range`), so the model never sees a negative speed.
 MAX_OUTSIDE = 1e-3
 
 
 def _beyond_the_field(dist, bounds: tuple[float, bool, float, bool], dimension: str
                       ) -> str | None:
-    """Why draws of ``dist`` can fall outside the field's range, or None.
+    """Why draws of ``dist`` fall outside the field's range too often, or None.
 
     * a bounded distribution (uniform, triangular, truncnormal, fixed) must lie inside the
-      field's range: its bounds are the file's own statement;
+      field's range: its bounds are the file's own statement (a mass of 620 ± 700 kg is
+      a mistake, not a tail);
     * an unbounded tail (a normal's, a lognormal's upper one) may leave the range with
       probability at most :data:`MAX_OUTSIDE`;
-    * and where the range ends at zero (a mass, a length, a friction coefficient, a time:
-      a quantity that cannot change sign) no draw may cross it, down to the most extreme
-      value a Monte Carlo run can make (:func:`stuntsim.risk.sampling.reachable_range`:
-      ±8.2 standard deviations of a normal): a negative mass or friction coefficient is
-      not a rare event but an impossible input.
+    * the most extreme draws a Monte Carlo run can make
+      (:func:`stuntsim.risk.sampling.reachable_range`: ±8.2 standard deviations of a
+      normal) must be finite numbers.
     """
     lo, lo_strict, hi, hi_strict = bounds
     fix = ("narrow the spread, or bound it (truncnormal with low/high, or uniform/triangular) "
@@ -182,9 +182,6 @@ def _beyond_the_field(dist, bounds: tuple[float, bool, float, bool], dimension: 
         if stated:
             return (f"its range reaches {_show(end, dimension)}, but the field must be "
                     f"{edge(low)}; {fix}")
-        if (lo if low else hi) == 0.0:
-            return (f"its draws reach {_show(reach, dimension)}, but the field must be "
-                    f"{edge(low)} (it cannot change sign); {fix}")
         outside = float(dist.cdf(lo)) if low else 1.0 - float(dist.cdf(hi))
         if outside > MAX_OUTSIDE:
             return (f"its draws fall outside the field's range (it must be {edge(low)}) "

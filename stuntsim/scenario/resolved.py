@@ -5,10 +5,11 @@ of the uncertain inputs, ready for a model; variants and moved plans derive from
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import numpy as np
 from pydantic import (
     BaseModel,
 )
@@ -16,7 +17,12 @@ from pydantic import (
 from stuntsim.risk.distributions import (
     Distribution,
 )
-from stuntsim.scenario.base import ScenarioBase, numeric_leaves, validate_scenario
+from stuntsim.scenario.base import (
+    ScenarioBase,
+    field_bounds,
+    numeric_leaves,
+    validate_scenario,
+)
 from stuntsim.scenario.fields import convert_quantity
 
 
@@ -38,6 +44,8 @@ class ResolvedScenario:
     distributions: dict[str, Distribution]
     source: str
     sha256: str
+    #: each uncertain input's field range, closed, SI (see :meth:`within_range`)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def __getattr__(self, name: str):
         # The validated model's fields read through: resolved.vehicle, resolved.street, …
@@ -48,6 +56,24 @@ class ResolvedScenario:
     @property
     def uncertain_names(self) -> list[str]:
         return list(self.distributions)
+
+    def within_range(self, draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Draws held inside their fields' ranges (a model never sees a negative speed).
+
+        Validation allows an unbounded tail (a normal's, a lognormal's upper one) outside
+        its field's range with probability at most
+        :data:`~stuntsim.scenario.base.MAX_OUTSIDE` (1e-3, usually far less: a corner
+        speed of 12 km/h with sd 1.5 km/h goes below zero with probability 6e-16); such a
+        draw is taken at the range's end, the nearest value the model accepts. Draws
+        already inside are returned unchanged (the same array objects).
+        """
+        out = {}
+        for name, values in draws.items():
+            low, high = self.ranges.get(name, (-np.inf, np.inf))
+            values = np.asarray(values, dtype=float)
+            outside = (values < low) | (values > high)
+            out[name] = np.clip(values, low, high) if outside.any() else values
+        return out
 
     def variant(self, name: str) -> ResolvedScenario:
         """The scenario with one of its named ``variants`` applied (spreads move along)."""
@@ -87,7 +113,18 @@ def resolve(scenario: ScenarioBase, *, source: str = "<memory>", sha256: str = "
         sha256=sha256 or hashlib.sha256(
             scenario.model_dump_json().encode()
         ).hexdigest(),
+        ranges={path: _closed(field_bounds(scenario, path)) for path in distributions},
     )
+
+
+def _closed(bounds: tuple[float, bool, float, bool]) -> tuple[float, float]:
+    """A field's range as a closed interval (a strict bound moved one float inside)."""
+    low, low_strict, high, high_strict = bounds
+    if low_strict:
+        low = float(np.nextafter(low, np.inf))
+    if high_strict:
+        high = float(np.nextafter(high, -np.inf))
+    return low, high
 
 
 def _set_path(data: dict, scenario: BaseModel, path: str, value: float) -> None:

@@ -47,7 +47,8 @@ class MarginFunction:
         out = np.empty(values.shape[0])
         for start in range(0, values.shape[0], BATCH):
             part = values[start:start + BATCH]
-            draws = {name: part[:, j] for j, name in enumerate(self.names)}
+            draws = self.model.resolved.within_range(
+                {name: part[:, j] for j, name in enumerate(self.names)})
             outcome = self.model.simulate(draws, part.shape[0], first_sample=start)
             out[start:start + part.shape[0]] = outcome.margins[self.hazard]
             self._endings.append(outcome.ending)

@@ -452,7 +452,9 @@ class Driver(Strict):
     speed_preview: Time("How far ahead the driver reads the speed plan", ge=0, le=3) = 0.4
     perception_reaction_time: Time(
         "From first sight of a person stepping out to full braking (perception, decision "
-        "and foot to the pedal)", gt=0, le=5) = 1.0
+        "and foot to the pedal)", gt=0, le=10) = 1.0  # 10 s: not reacting at all; the
+    # lognormal tails drawn around ≈ 1 s (Fambro et al. 1998) stay below it in all but
+    # ~1e-8 of the draws, so holding draws at the cap changes nothing measurable
     evasion: Literal["brake", "brake_and_swerve"] = Field(
         "brake", description="What the driver does on detecting a person stepping out: "
         "full braking (wheels may lock: no ABS), or braking within the grip the driver "
