@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stuntsim: interrupted (nothing more was written)", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except _BadArguments as err:
+        return _error(f"{args.command}: {err}", EXIT_BAD_INPUT)
     except (ScenarioError, OutputError) as err:
         # a bad file or argument, a run with nothing to report, an output that cannot be
         # written (the previous one left as it was)
@@ -69,10 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--samples", type=_samples, help="Monte Carlo samples")
     run.add_argument("--seed", type=_seed, help="root seed")
     run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
-    run.add_argument("--executor", choices=("auto", "serial", "process"), default="auto",
-                     help="where chunks run (default auto: a local process pool when the "
-                     "run has several chunks)")
-    run.add_argument("--workers", type=_bounded(1, MAX_WORKERS), help="process-pool size")
+    _executor_options(run)
     run.add_argument("--method", choices=("mc", "qmc", "subset"), default="mc",
                      help="crude Monte Carlo (default), randomised quasi-MC, or subset "
                      "simulation for rare hazards")
@@ -98,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument("--samples", type=_samples, help="samples per value")
     env.add_argument("--seed", type=_seed, help="root seed")
     env.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
+    _executor_options(env)
     env.set_defaults(handler=_cmd_envelope)
 
     sens = sub.add_parser("sensitivity", help="which uncertain input drives a hazard "
@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="base sample size n, a power of two; the model runs n·(d+2) times")
     sens.add_argument("--seed", type=_seed, help="root seed")
     sens.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
+    _executor_options(sens)
     sens.set_defaults(handler=_cmd_sensitivity)
 
     cmp_ = sub.add_parser("compare", help="a baseline and its variants on common random "
@@ -118,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--samples", type=_samples, help="samples per variant")
     cmp_.add_argument("--seed", type=_seed, help="root seed (shared)")
     cmp_.add_argument("--out", type=Path, help="output folder (default: out/<baseline>)")
+    _executor_options(cmp_)
     cmp_.set_defaults(handler=_cmd_compare)
 
     validate = sub.add_parser("validate", help="check a scenario file and say what is wrong")
@@ -128,6 +130,37 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", type=Path, help="write to this file instead of stdout")
     schema.set_defaults(handler=_cmd_schema)
     return parser
+
+
+def _executor_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--executor", choices=("auto", "serial", "process", "dask"), default="auto",
+        help="where the takes run (default auto: a local process pool when there are "
+        "several chunks and cores; dask: a Dask cluster, local unless --scheduler); the "
+        "results are the same everywhere")
+    command.add_argument("--workers", type=_bounded(1, MAX_WORKERS),
+                         help="local worker processes (process pool or local Dask cluster)")
+    command.add_argument("--scheduler", metavar="ADDRESS",
+                         help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with "
+                         "--executor dask)")
+
+
+def _executor(args) -> dict:
+    """The executor keywords of a study, checked before any work."""
+    if args.scheduler is not None and args.executor != "dask":
+        raise _BadArguments("--scheduler needs --executor dask")
+    if args.executor == "dask":
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise _BadArguments("--executor dask needs Dask distributed: "
+                                "pip install 'stuntsim[dask]'")
+    return {"executor": args.executor, "workers": args.workers,
+            "scheduler": args.scheduler}
+
+
+class _BadArguments(Exception):
+    """Arguments that do not go together (exit 2, one line)."""
 
 
 def _whole(text: str, low: int, high: int) -> int:
@@ -221,6 +254,7 @@ def _cmd_run(args) -> int:
     from stuntsim.runner import run
     from stuntsim.scenario import load_scenario
 
+    where = _executor(args)  # arguments first, before any file is read
     resolved = load_scenario(args.scenario)
     out_dir = args.out or Path("out") / args.scenario.stem
     if args.hazard and args.method == "mc":
@@ -229,8 +263,8 @@ def _cmd_run(args) -> int:
     check_writable(out_dir)  # before any simulation
     if args.method != "mc":
         return _run_estimator(args, resolved, out_dir)
-    result = run(resolved, samples=args.samples, seed=args.seed, executor=args.executor,
-                 workers=args.workers, progress=not args.quiet and sys.stderr.isatty())
+    result = run(resolved, samples=args.samples, seed=args.seed, **where,
+                 progress=not args.quiet and sys.stderr.isatty())
     info = summary(result)  # built once for the table, the file and the figures
     figures, notes = ({}, []) if args.no_plots else _draw(figure_builders(result, info))
     info["warnings"] += notes
@@ -282,11 +316,8 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
     is left out with a note; asking for it by name, or leaving nothing to estimate, is an
     error.
     """
-    from stuntsim import __version__
-    from stuntsim import formatting as fmt
-    from stuntsim.errors import ScenarioError, StuntWarning
     from stuntsim.kinds import kind_of
-    from stuntsim.studies import SUBSET_P0, rare_event
+    from stuntsim.studies import SUBSET_P0
 
     known = kind_of(resolved).model(resolved).hazards
     hazards = [args.hazard] if args.hazard else list(known)
@@ -303,6 +334,24 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
     if args.method == "subset" and (size < 20 or seeds_per_level != round(seeds_per_level)):
         return _error(f"--samples is the subset level size N: at least 20 and N·p0 (p0 = "
                       f"{SUBSET_P0}) a whole number of seeds, got {size}", EXIT_BAD_INPUT)
+    with _study_executor(args) as pool:
+        return _estimate(args, resolved, out_dir, hazards, seed, size, pool)
+
+
+def _study_executor(args):
+    from stuntsim.parallel import make_executor
+
+    where = _executor(args)
+    name = "serial" if where["executor"] == "auto" else where["executor"]
+    return make_executor(name, where["workers"], scheduler=where["scheduler"])
+
+
+def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
+    from stuntsim import __version__
+    from stuntsim import formatting as fmt
+    from stuntsim.errors import ScenarioError, StuntWarning
+    from stuntsim.studies import rare_event
+
     results = {}
     run_warnings: list[str] = []
     print(f"{resolved.scenario.name}: {args.method}, seed {seed}")
@@ -314,9 +363,10 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
                 warnings.simplefilter("always", StuntWarning)
                 if args.method == "subset":
                     result = rare_event(resolved, name, method="subset", n_per_level=size,
-                                        seed=seed)
+                                        seed=seed, executor=pool)
                 else:
-                    result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed)
+                    result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed,
+                                        executor=pool)
         except ValueError as err:  # e.g. a hazard with no finite margin in this scenario
             if isinstance(err, ScenarioError) or args.hazard:
                 raise
@@ -384,7 +434,8 @@ def _cmd_compare(args) -> int:
                       "or `variants:` in the baseline file)", EXIT_BAD_INPUT)
     out_dir = args.out or Path("out") / args.scenarios[0].stem
     check_writable(out_dir)
-    result = compare(variants, names=names, samples=args.samples, seed=args.seed)
+    result = compare(variants, names=names, samples=args.samples, seed=args.seed,
+                     **_executor(args))
 
     def comparison():
         figure = Figure(figsize=(16, 1.4 + 0.6 * len(names)), layout="constrained")
@@ -424,7 +475,7 @@ def _cmd_envelope(args) -> int:
             values2 = parse_range(args.value_range2, resolved.dimensions[args.param2],
                                   args.steps)
         common = dict(target=args.target, hazard=args.hazard, samples=args.samples,
-                      seed=args.seed)
+                      seed=args.seed, **_executor(args))
         out_dir = args.out or Path("out") / args.scenario.stem
         check_writable(out_dir)
         result = envelope(resolved, args.param, values, **common)
@@ -470,7 +521,8 @@ def _cmd_sensitivity(args) -> int:
             raise ValueError(f"--samples must be a power of two, got {args.samples}")
         out_dir = args.out or Path("out") / args.scenario.stem
         check_writable(out_dir)
-        result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed)
+        result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed,
+                             **_executor(args))
     except (ScenarioError, ValueError) as err:
         return _error(str(err), EXIT_BAD_INPUT)
     labels = {name: describe_path(resolved.scenario, name) for name in result.names}

@@ -22,8 +22,21 @@ before any work: ``"auto"`` then runs serially and says why in a :class:`Runtime
 ``"process"`` is refused with the fix. A pool that breaks anyway (a worker killed by the
 out-of-memory killer, say) is a :class:`~stuntsim.errors.StuntsimError` that says so.
 
-A Dask distributed executor belongs behind the same ``map`` interface (DESIGN.md,
-principle 9) when a study outgrows one machine.
+- ``"dask"``: a Dask distributed cluster (``pip install 'stuntsim[dask]'``): the one at
+  ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``), or a
+  :class:`distributed.LocalCluster` of worker processes on this machine; or pass a
+  :class:`distributed.Client` as the executor. The context (the model) is scattered to
+  every worker once; each worker builds its own street distance fields once.
+
+**Streaming, bounded memory.** Every executor keeps at most a small window of chunks in
+flight (:data:`WINDOW_PER_WORKER` per worker) and yields each result as soon as it is the
+next in order; a result is dropped as soon as the caller has taken it. The driver process
+therefore holds a few chunks' results, never the whole run's.
+
+**Reusable.** An executor is a context manager: a pool or cluster started for one
+``map`` is kept for the next one with the same context (a subset simulation calls the
+model once per Markov-chain step) and shut down on ``close()`` / leaving the ``with``.
+A pool or client passed in by the caller is never shut down by stuntsim.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ import multiprocessing
 import os
 import sys
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,16 +55,52 @@ from typing import Any, Protocol
 
 from stuntsim.errors import StuntsimError
 
+#: chunks in flight per worker: one running, one queued behind it (so a worker never waits
+#: for the driver), and no more (the driver holds the results of at most this many).
+WINDOW_PER_WORKER = 2
+#: how long to wait for a Dask scheduler to answer before saying it cannot be reached
+CONNECT_TIMEOUT = "20s"
+
 
 class Executor(Protocol):
     def map(self, fn: Callable[[Any, Any], Any], context: Any, items: Iterable) -> Iterator:
         """Yield ``fn(context, item)`` for each item, in order."""
 
 
-class SerialExecutor:
+class _Reusable:
+    """Context-manager plumbing: ``with executor:`` closes what the executor started."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+
+class SerialExecutor(_Reusable):
     def map(self, fn, context, items):
         for item in items:
             yield fn(context, item)
+
+
+def _windowed(submit: Callable[[Any], Any], result: Callable[[Any], Any], items: Iterable,
+              window: int) -> Iterator:
+    """Submit items keeping at most ``window`` in flight; yield results in order."""
+    pending: deque = deque()
+    items = iter(items)
+    for item in items:
+        pending.append(submit(item))
+        if len(pending) >= window:
+            break
+    while pending:
+        value = result(pending.popleft())
+        for item in items:  # refill one
+            pending.append(submit(item))
+            break
+        yield value
 
 
 _WORKER_CONTEXT: Any = None
@@ -65,37 +115,161 @@ def _call_in_worker(fn, item):
     return fn(_WORKER_CONTEXT, item)
 
 
-class ProcessExecutor:
-    """Chunks on a local process pool; the context (the model) is pickled once per worker."""
+class ProcessExecutor(_Reusable):
+    """Chunks on a local process pool; the context (the model) is pickled once per worker
+    and the pool is kept while the context stays the same."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or max(os.cpu_count() or 1, 1)
+        self._pool: ProcessPoolExecutor | None = None
+        self._context: Any = None
+
+    def _pool_for(self, context) -> ProcessPoolExecutor:
+        if self._pool is None or self._context is not context:
+            self.close()
+            # "spawn": a clean interpreter per worker (fork from a threaded process can
+            # deadlock)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(context,),
+            )
+            self._context = context
+        return self._pool
 
     def map(self, fn, context, items):
-        items = list(items)
-        # "spawn": a clean interpreter per worker (fork from a threaded process can deadlock)
-        with ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(context,),
-        ) as pool:
-            try:
-                futures = [pool.submit(_call_in_worker, fn, item) for item in items]
-                for future in futures:
-                    yield future.result()
-            except BrokenProcessPool as error:
-                raise StuntsimError(
-                    "a worker process died before finishing its share of the run (killed "
-                    "for memory, or it could not start); run with executor='serial' "
-                    "(CLI: --executor serial) or with fewer samples"
-                ) from error
+        pool = self._pool_for(context)
+        try:
+            yield from _windowed(lambda item: pool.submit(_call_in_worker, fn, item),
+                                 lambda future: future.result(), items,
+                                 WINDOW_PER_WORKER * self.workers)
+        except BrokenProcessPool as error:
+            self.close()
+            raise StuntsimError(
+                "a worker process died before finishing its share of the run (killed "
+                "for memory, or it could not start); run with executor='serial' "
+                "(CLI: --executor serial) or with fewer samples"
+            ) from error
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+        self._context = None
+
+
+class DaskExecutor(_Reusable):
+    """Chunks on a Dask distributed cluster.
+
+    Parameters
+    ----------
+    client : distributed.Client   A client of the caller's (never closed here); or None:
+    scheduler : str               the scheduler's address, e.g. ``tcp://10.0.0.5:8786``;
+                                  or None: a LocalCluster of ``workers`` processes with one
+                                  thread each (numpy is vectorised per chunk already).
+    """
+
+    def __init__(self, client=None, *, scheduler: str | None = None,
+                 workers: int | None = None):
+        self._client = client
+        self._owned: list = []
+        self.scheduler = scheduler
+        self.workers = workers
+        self._context: Any = None
+        self._scattered: Any = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            distributed = _import_distributed()
+            if self.scheduler is not None:
+                try:
+                    self._client = distributed.Client(self.scheduler, timeout=CONNECT_TIMEOUT)
+                except (OSError, TimeoutError) as error:
+                    raise StuntsimError(f"cannot reach the Dask scheduler at "
+                                        f"{self.scheduler}: {error}") from None
+            else:
+                cluster = distributed.LocalCluster(
+                    n_workers=self.workers or max(os.cpu_count() or 1, 1),
+                    threads_per_worker=1, processes=True, dashboard_address=None,
+                )
+                self._client = distributed.Client(cluster)
+                self._owned.append(cluster)
+            self._owned.insert(0, self._client)
+        return self._client
+
+    def slots(self) -> int:
+        """Threads across the cluster's workers (at least 1)."""
+        return max(sum(self.client.nthreads().values()), 1)
+
+    def map(self, fn, context, items):
+        client = self.client
+        if self._context is not context:
+            # one copy of the model on every worker, deserialised once there
+            self._scattered = client.scatter(context, broadcast=True, hash=False)
+            self._context = context
+        scattered = self._scattered
+        distributed = _import_distributed()
+        try:
+            yield from _windowed(
+                lambda item: client.submit(fn, scattered, item, pure=False),
+                lambda future: future.result(), items,
+                WINDOW_PER_WORKER * self.slots())
+        except distributed.KilledWorker as error:
+            raise StuntsimError(
+                f"a Dask worker died while computing a chunk ({error}); it may have run out "
+                f"of memory: give the workers more memory, or lower "
+                f"simulation.chunk_blocks"
+            ) from None
+
+    def close(self) -> None:
+        for resource in self._owned:  # what this executor started, client first
+            resource.close()
+        if self._owned:
+            self._client = None
+        self._owned = []
+        self._context = self._scattered = None
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise StuntsimError("the Dask executor needs Dask distributed: pip install "
+                            "'stuntsim[dask]'") from None
+    return distributed
+
+
+def _is_dask_client(obj) -> bool:
+    return type(obj).__module__.split(".")[0] == "distributed" and hasattr(obj, "scatter")
+
+
+EXECUTORS = ("auto", "serial", "process", "dask")
 
 
 def make_executor(
-    name: str | Executor | None, workers: int | None = None, *, n_chunks: int = 1
+    name: str | Executor | None, workers: int | None = None, *, n_chunks: int = 1,
+    scheduler: str | None = None,
 ) -> Executor:
-    """``"auto"`` (the default): a process pool when there are several chunks and cores."""
+    """``"auto"`` (the default): a process pool when there are several chunks and cores.
+
+    Use the result as a context manager (``with make_executor(...) as executor:``) so
+    that a pool or cluster started here is shut down; a :class:`distributed.Client` or an
+    executor object passed in is returned wrapped or as it is, and not shut down.
+    """
+    if _is_dask_client(name):
+        return DaskExecutor(name)
+    if scheduler is not None and name not in (None, "auto", "dask"):
+        raise ValueError(f"a scheduler address goes with executor='dask', not {name!r}")
+    if name == "dask" or (scheduler is not None):
+        if scheduler is None:
+            allowed, why = main_module_allows_workers()
+            if not allowed:
+                raise StuntsimError(f"executor='dask' cannot start a local cluster's "
+                                    f"worker processes here: {why}")
+        _import_distributed()
+        return DaskExecutor(scheduler=scheduler, workers=workers)
     if name is None or name == "auto":
         cores = os.cpu_count() or 1
         if n_chunks > 1 and cores > 1:
@@ -113,8 +287,19 @@ def make_executor(
                                 f"{why}")
         return ProcessExecutor(workers)
     if hasattr(name, "map"):
-        return name
-    raise ValueError(f"unknown executor {name!r}: use 'auto', 'serial' or 'process'")
+        return _Borrowed(name)
+    raise ValueError(f"unknown executor {name!r}: use one of {', '.join(EXECUTORS)}, or a "
+                     f"distributed.Client")
+
+
+class _Borrowed(_Reusable):
+    """An executor object of the caller's (anything with ``map(fn, context, items)``)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def map(self, fn, context, items):
+        return self.inner.map(fn, context, items)
 
 
 def main_module_allows_workers() -> tuple[bool, str]:

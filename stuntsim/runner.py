@@ -92,6 +92,7 @@ def run(
     chunk_blocks: int | None = None,
     executor: str | Executor | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     keep_trajectories: int | None = None,
     progress: bool = False,
 ) -> RiskResult:
@@ -104,7 +105,12 @@ def run(
     chunk_blocks : int            Seeding blocks per execution chunk (does not change the
                                   result, only memory and scheduling).
     executor : "auto" (default: a process pool when there are several chunks and cores),
-               "serial", "process", or an object with the Executor ``map`` method
+               "serial", "process", "dask" (a Dask cluster: the one at ``scheduler``, or
+               a local one of ``workers`` processes), a :class:`distributed.Client`, or
+               an executor from :func:`stuntsim.parallel.make_executor` (kept open by
+               the caller across runs); the result is the same everywhere
+    workers : int                 Local processes (process pool or local Dask cluster).
+    scheduler : str               A Dask scheduler's address (implies ``executor="dask"``).
     keep_trajectories : int       Takes kept whole for the figures (default: the
                                   scenario's), plus each hazard's worst.
     progress : bool               Show a tqdm progress bar on stderr.
@@ -140,20 +146,13 @@ def run(
 
     bar = _progress(samples, progress)
     context = (model, seed, names)
-    for chunk, drawn, outcome in make_executor(executor, workers, n_chunks=len(chunks)).map(
-        _simulate_chunk, context, chunks
-    ):
-        accumulator.add(chunk.start, outcome.margins)
-        for name in names:
-            draws_all[name][chunk.start:chunk.stop] = drawn[name]
-        for key, values in outcome.details.items():
-            if key not in details:
-                details[key] = np.empty((samples, *values.shape[1:]), dtype=values.dtype)
-            details[key][chunk.start:chunk.stop] = values
-        ending[chunk.start:chunk.stop] = outcome.ending
-        progress_along[chunk.start:chunk.stop] = outcome.progress
-        if bar is not None:
-            bar.update(chunk.size)
+    with make_executor(executor, workers, n_chunks=len(chunks),
+                       scheduler=scheduler) as pool:
+        for chunk, drawn, outcome in pool.map(_simulate_chunk, context, chunks):
+            _collect(chunk, drawn, outcome, accumulator, names, draws_all, details, ending,
+                     progress_along, samples)
+            if bar is not None:
+                bar.update(chunk.size)
     if bar is not None:
         bar.close()
 
@@ -181,6 +180,21 @@ def run(
         result.warnings.append(completion.warning)
     result.runtime = time.perf_counter() - started
     return result
+
+
+def _collect(chunk, drawn, outcome, accumulator, names, draws_all, details, ending,
+             progress_along, samples) -> None:
+    """Put one chunk's takes in their places (by take index: the order chunks arrive in
+    does not matter)."""
+    accumulator.add(chunk.start, outcome.margins)
+    for name in names:
+        draws_all[name][chunk.start:chunk.stop] = drawn[name]
+    for key, values in outcome.details.items():
+        if key not in details:
+            details[key] = np.empty((samples, *values.shape[1:]), dtype=values.dtype)
+        details[key][chunk.start:chunk.stop] = values
+    ending[chunk.start:chunk.stop] = outcome.ending
+    progress_along[chunk.start:chunk.stop] = outcome.progress
 
 
 def _simulate_chunk(context, chunk: Chunk):

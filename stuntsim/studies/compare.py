@@ -38,7 +38,9 @@ import numpy as np
 
 from stuntsim import formatting as fmt
 from stuntsim.kinds import kind_of
+from stuntsim.parallel import make_executor
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval, failed
+from stuntsim.risk.sampling import plan_chunks
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
 
@@ -218,18 +220,25 @@ def compare(
     samples: int | None = None,
     seed: int | None = None,
     executor: str | None = "auto",
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> Comparison:
-    """Run the baseline (first) and its variants on the same seed and compare them, paired."""
+    """Run the baseline (first) and its variants on the same seed and compare them, paired.
+
+    ``executor``, ``workers``, ``scheduler`` as in :func:`stuntsim.run`; one pool or
+    cluster serves every variant."""
     if len(variants) < 2:
         raise ValueError("compare needs a baseline and at least one variant")
     base = variants[0]
     samples = base.scenario.samples if samples is None else int(samples)
     seed = base.scenario.seed if seed is None else int(seed)
     names = list(names) if names is not None else [v.scenario.name for v in variants]
-    results: list[RiskResult] = [
-        run(v, samples=samples, seed=seed, executor=executor, keep_trajectories=0)
-        for v in variants
-    ]
+    n_chunks = len(plan_chunks(samples, base.scenario.simulation.chunk_blocks))
+    with make_executor(executor, workers, n_chunks=n_chunks, scheduler=scheduler) as pool:
+        results: list[RiskResult] = [
+            run(v, samples=samples, seed=seed, executor=pool, keep_trajectories=0)
+            for v in variants
+        ]
     hazards = [*results[0].hazards, ANY]
 
     def happened(result: RiskResult, hazard: str) -> np.ndarray:

@@ -171,6 +171,7 @@ def envelope(
     seed: int | None = None,
     executor: str | None = "auto",
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> EnvelopeResult:
     """Run the stunt at each value of ``param`` (SI) and find the largest safe value."""
     dimension = _dimension(scenario, param)
@@ -178,7 +179,7 @@ def envelope(
     values = np.asarray(values, dtype=float)
     samples, seed = _samples_and_seed(scenario, samples, seed)
     variants = [scenario.with_nominal(param, float(v)) for v in values]
-    runs = _run_all(variants, samples, seed, executor, workers)
+    runs = _run_all(variants, samples, seed, executor, workers, scheduler)
     estimates = [result[hazard] for result, _ in runs]
     p = np.array([e.probability for e in estimates])
     upper = np.array([e.ci95[1] for e in estimates])
@@ -211,6 +212,7 @@ def envelope_2d(
     seed: int | None = None,
     executor: str | None = "auto",
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> Envelope2DResult:
     """The hazard's probability over a grid of two parameters, on common random numbers."""
     dim_x, dim_y = _dimension(scenario, param_x), _dimension(scenario, param_y)
@@ -222,7 +224,7 @@ def envelope_2d(
         scenario.with_nominal(param_y, float(vy)).with_nominal(param_x, float(vx))
         for vy in values_y for vx in values_x
     ]
-    runs = _run_all(variants, samples, seed, executor, workers)
+    runs = _run_all(variants, samples, seed, executor, workers, scheduler)
     results = [r[hazard] for r, _ in runs]
     for note in dict.fromkeys(note for _, notes in runs for note in notes):
         warnings.warn(note, StuntWarning, stacklevel=2)
@@ -265,13 +267,11 @@ def _run_warnings(runs, values, scale: float, unit: str) -> list[str]:
     return notes
 
 
-def _run_all(variants, samples, seed, executor, workers):
+def _run_all(variants, samples, seed, executor, workers, scheduler=None):
     """One run per variant; the variants (not the chunks) are spread over the executor."""
-    return list(
-        make_executor(executor, workers, n_chunks=len(variants)).map(
-            _run_one, (samples, seed), variants
-        )
-    )
+    with make_executor(executor, workers, n_chunks=len(variants),
+                       scheduler=scheduler) as pool:
+        return list(pool.map(_run_one, (samples, seed), variants))
 
 
 def _crossing(values, curve, target, direction) -> float | None:

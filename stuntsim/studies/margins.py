@@ -15,19 +15,23 @@ import numpy as np
 from stuntsim.completion import Completion, check_completion
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
+from stuntsim.parallel import SerialExecutor
 from stuntsim.scenario import ResolvedScenario
 
 BATCH = 8192  # samples per model call (the model's fast regime)
 
 
-def margin_function(resolved: ResolvedScenario, hazard: str) -> MarginFunction:
+def margin_function(resolved: ResolvedScenario, hazard: str, *, executor=None
+                    ) -> MarginFunction:
     """``f(values (m, d)) -> margins (m,)`` of one hazard, in SI, columns in the order of
-    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples.
+    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples,
+    spread over ``executor`` (an open executor from
+    :func:`stuntsim.parallel.make_executor`; None: in this process).
     ``f.completion()`` says whether the evaluated takes got through the stunt."""
     model = kind_of(resolved).model(resolved)
     if hazard not in model.hazards:
         raise ValueError(f"unknown hazard {hazard!r}: one of {list(model.hazards)}")
-    return MarginFunction(model, hazard, resolved.uncertain_names)
+    return MarginFunction(model, hazard, resolved.uncertain_names, executor=executor)
 
 
 class MarginFunction:
@@ -35,24 +39,25 @@ class MarginFunction:
     keeping count of the takes that did not get through the stunt
     (:mod:`stuntsim.completion`)."""
 
-    def __init__(self, model, hazard: str, names: list[str]):
+    def __init__(self, model, hazard: str, names: list[str], *, executor=None):
         self.model = model
         self.hazard = hazard
         self.names = names
+        self.executor = executor if executor is not None else SerialExecutor()
+        self._context = (model, hazard, tuple(names))  # one object: a pool is kept for it
         self._endings: list[np.ndarray] = []
         self._progress: list[np.ndarray] = []
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.atleast_2d(np.asarray(values, dtype=float))
         out = np.empty(values.shape[0])
-        for start in range(0, values.shape[0], BATCH):
-            part = values[start:start + BATCH]
-            draws = self.model.resolved.within_range(
-                {name: part[:, j] for j, name in enumerate(self.names)})
-            outcome = self.model.simulate(draws, part.shape[0], first_sample=start)
-            out[start:start + part.shape[0]] = outcome.margins[self.hazard]
-            self._endings.append(outcome.ending)
-            self._progress.append(outcome.progress[~outcome.completed])
+        batches = [(start, values[start:start + BATCH])
+                   for start in range(0, values.shape[0], BATCH)]
+        for start, margins, ending, progress in self.executor.map(
+                _evaluate_batch, self._context, batches):
+            out[start:start + margins.shape[0]] = margins
+            self._endings.append(ending)
+            self._progress.append(progress)
         return out
 
     def completion(self) -> Completion:
@@ -66,3 +71,13 @@ class MarginFunction:
         if completion.warning:
             warnings.warn(completion.warning, StuntWarning, stacklevel=2)
         return completion
+
+
+def _evaluate_batch(context, batch):
+    """One batch of takes: (start, margins of the hazard, endings, unfinished progress)."""
+    model, hazard, names = context
+    start, part = batch
+    draws = model.resolved.within_range({name: part[:, j] for j, name in enumerate(names)})
+    outcome = model.simulate(draws, part.shape[0], first_sample=start)
+    return (start, outcome.margins[hazard], outcome.ending,
+            outcome.progress[~outcome.completed])

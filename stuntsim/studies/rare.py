@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from stuntsim.parallel import make_executor
 from stuntsim.risk.qmc import qmc_probability
 from stuntsim.risk.subset import subset_simulation
 from stuntsim.scenario import ResolvedScenario
@@ -37,6 +38,7 @@ def rare_event(
     resolved: ResolvedScenario, hazard: str, *, method: str = "subset",
     n_per_level: int = 1000, p0: float = SUBSET_P0, replicates: int = SUBSET_REPLICATES,
     n_qmc: int = 1024, randomisations: int = 8, seed: int | None = None,
+    executor=None, workers: int | None = None, scheduler: str | None = None,
 ):
     """P(hazard) by subset simulation (``method="subset"``) or randomised QMC (``"qmc"``).
 
@@ -53,9 +55,18 @@ def rare_event(
     names = resolved.uncertain_names
     if not names:
         raise ValueError("the scenario has no uncertain inputs")
+    with make_executor(executor or "serial", workers, scheduler=scheduler) as pool:
+        return _rare_event(resolved, hazard, method=method, n_per_level=n_per_level, p0=p0,
+                           replicates=replicates, n_qmc=n_qmc,
+                           randomisations=randomisations, seed=seed, executor=pool)
+
+
+def _rare_event(resolved, hazard, *, method, n_per_level, p0, replicates, n_qmc,
+                randomisations, seed, executor):
+    names = resolved.uncertain_names
     seed = resolved.scenario.seed if seed is None else int(seed)
     dists = [resolved.distributions[name] for name in names]
-    evaluate = margin_function(resolved, hazard)
+    evaluate = margin_function(resolved, hazard, executor=executor)
     rng = np.random.default_rng(seed)
     if method == "subset":
         def limit_state(z: np.ndarray) -> np.ndarray:

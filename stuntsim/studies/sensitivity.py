@@ -10,9 +10,10 @@ import numpy as np
 import scipy.stats
 
 from stuntsim.errors import NumericalError
+from stuntsim.parallel import make_executor
 from stuntsim.risk.sensitivity import SobolResult, rank_correlation_screen, sobol_indices
 from stuntsim.scenario import ResolvedScenario
-from stuntsim.studies.margins import margin_function
+from stuntsim.studies.margins import BATCH, margin_function
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class SensitivityResult:
 
 def sensitivity(
     resolved: ResolvedScenario, hazard: str, *, n: int = 512, seed: int | None = None,
-    bootstrap: int = 200,
+    bootstrap: int = 200, executor=None, workers: int | None = None,
+    scheduler: str | None = None,
 ) -> SensitivityResult:
     """First-order and total Sobol indices of each uncertain input on ``hazard``'s margin.
 
@@ -79,12 +81,26 @@ def sensitivity(
     they are (``transform="none"``). NaN is an error; a margin that is the same in every
     take (e.g. no people in the street: +inf everywhere) has nothing to explain and is an
     error.
+
+    ``executor``, ``workers``, ``scheduler``: where the batches of takes run, as in
+    :func:`stuntsim.run` (default: a local process pool when there are several batches
+    and cores); the result does not depend on it.
     """
     names = resolved.uncertain_names
     if not names:
         raise ValueError("the scenario has no uncertain inputs to rank")
+    batches = -(-n * (len(names) + 2) // BATCH)
+    with make_executor(executor, workers, n_chunks=batches, scheduler=scheduler) as pool:
+        return _sensitivity(resolved, hazard, n=n, seed=seed, bootstrap=bootstrap,
+                            executor=pool)
+
+
+def _sensitivity(resolved, hazard, *, n, seed, bootstrap, executor) -> SensitivityResult:
+    names = resolved.uncertain_names
+    if not names:
+        raise ValueError("the scenario has no uncertain inputs to rank")
     seed = resolved.scenario.seed if seed is None else int(seed)
-    evaluate = margin_function(resolved, hazard)
+    evaluate = margin_function(resolved, hazard, executor=executor)
     recorded: dict[str, np.ndarray] = {}
     transform = {"name": "none"}
 
