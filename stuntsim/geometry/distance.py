@@ -178,7 +178,8 @@ class DistanceField:
         solid = self._segments.solid_padded[segment]
         return distance.astype(float).reshape(px.shape), solid.reshape(px.shape)
 
-    def footprint_clearance(self, x, y, yaw, front, rear, half_width) -> FootprintClearance:
+    def footprint_clearance(self, x, y, yaw, front, rear, half_width, *,
+                            vertex_reach: float | None = None) -> FootprintClearance:
         """Signed clearance between car footprints (rectangles) and the solids.
 
         The footprint spans −rear … +front along the heading ψ and ±half_width across it.
@@ -191,6 +192,12 @@ class DistanceField:
         ----------
         x, y, yaw, front, rear, half_width : array_like, (n,) or scalar
             As in :func:`footprint_corners` [m, rad].
+        vertex_reach : float
+            The largest distance from the reference point to a footprint corner [m] that
+            the broad phase of solid vertices allows for (default: the largest among
+            these footprints). Each sample's result depends only on its own inputs and
+            this number, so a query of some samples with the reach of all of them gives
+            bit for bit the answers of the whole query.
 
         Returns
         -------
@@ -249,7 +256,8 @@ class DistanceField:
         # (b) convex solid vertices against the box (exact point–box distance)
         if self._vertices.solid.size > 1:
             longest = np.maximum(front + rear, 2 * half_width)
-            reach = float(np.max(np.hypot(np.maximum(front, rear), half_width)))
+            reach = (float(np.max(np.hypot(np.maximum(front, rear), half_width)))
+                     if vertex_reach is None else float(vertex_reach))
             cell_of, table_t, counts = self._vertex_lookup(rx, ry, reach + self.exact_band)
             # a vertex within exact_band of the box is within exact_band + longest/2 of a
             # corner, so samples whose corners are all farther than that can skip it
@@ -269,6 +277,11 @@ class DistanceField:
             contact_x.astype(float) + self._x0,
             contact_y.astype(float) + self._y0,
         )
+
+    @property
+    def extent(self) -> float:
+        """The larger side of the grid [m] (float32 coordinates round to ~6e-8 of it)."""
+        return self.resolution * max(self._nx, self._ny)
 
     @property
     def grid_x(self) -> np.ndarray:

@@ -411,6 +411,7 @@ class CarModel:
 
         # The hazard monitors (stuntsim.kinds.car.monitors)
         contacts = Contacts(street, p, car, n)
+        contacts.every_step = record  # a recorded take records its clearance every step
         people = People(self.scenario, path, street, p, car, n)
         motion = MotionLimits(street, p, car, n)
         watch = people.lookout

@@ -51,6 +51,68 @@ STOPPED_SPEED = 0.05  # [m/s] a car braking for a person counts as stopped below
 OPAQUE_CATEGORIES = ("building", "rock")
 
 
+class ClearanceBound:
+    """A lower bound on each footprint's clearance between exact queries, to skip the
+    queries that cannot change a margin.
+
+    The clearance between the footprint (a rigid rectangle) and the solids is 1-Lipschitz
+    in the footprint's displacement: no point of the rectangle moves farther than
+    |Δc| + |Δψ|·R in a step (c the reference point, R the largest distance from it to a
+    corner, |R(ψ') l − R(ψ) l| = 2|sin(Δψ/2)||l| ≤ |Δψ| R), so the true clearance now is
+    at least the last queried one less the displacements summed since. The field's
+    answer is exact within its ``exact_band`` and never below the band beyond it
+    (:class:`~stuntsim.geometry.DistanceField`), so the bound starts from
+    min(answer, band) less a rounding allowance (:attr:`allowance`: float32 coordinates).
+
+    A monitor asks for the samples whose bound does not clear its threshold (the running
+    minimum for a margin kept as a minimum, 0 for contact only) and queries just those;
+    for every other sample the field's answer is provably above the threshold, so the
+    margins, contacts and facts are bit for bit those of querying every sample at every
+    step (each sample's answer depends on its own pose only:
+    ``footprint_clearance(vertex_reach=...)``).
+    """
+
+    def __init__(self, field, front, rear, half_width, n: int):
+        self.field = field
+        self.front, self.rear, self.half_width = (np.broadcast_to(v, (n,)) for v in
+                                                  (front, rear, half_width))
+        self.reach = np.hypot(np.maximum(self.front, self.rear), self.half_width)
+        self.vertex_reach = float(np.max(self.reach))
+        self.allowance = 1e-3 + 1e-6 * field.extent  # [m] ≫ float32 rounding of the field
+        self.bound = np.full(n, -np.inf)  # unknown: query
+        self._pose: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def advance(self, x, y, yaw) -> None:
+        """The footprints moved to (x, y, yaw): lower the bounds by how far they moved."""
+        if self._pose is not None:
+            px, py, pyaw = self._pose
+            self.bound -= np.hypot(x - px, y - py) + np.abs(yaw - pyaw) * self.reach
+        self._pose = (x, y, yaw)
+
+    def query(self, need, x, y, yaw) -> tuple[np.ndarray, FootprintClearance | None]:
+        """The field's answers for the samples ``need`` (indices, answers)."""
+        index = np.flatnonzero(need)
+        if not index.size:
+            return index, None
+        clear = self.field.footprint_clearance(
+            x[index], y[index], yaw[index], self.front[index], self.rear[index],
+            self.half_width[index], vertex_reach=self.vertex_reach)
+        self.bound[index] = np.minimum(clear.distance, self.field.exact_band) - self.allowance
+        return index, clear
+
+
+def _spread(n: int, index: np.ndarray, part: FootprintClearance | None) -> FootprintClearance:
+    """Answers for ``index`` placed in a full-size result; elsewhere nothing is near."""
+    full = FootprintClearance(distance=np.full(n, np.inf), solid_index=np.full(n, -1),
+                              normal_x=np.zeros(n), normal_y=np.zeros(n),
+                              contact_x=np.zeros(n), contact_y=np.zeros(n))
+    if part is not None:
+        for name in ("distance", "solid_index", "normal_x", "normal_y", "contact_x",
+                     "contact_y"):
+            getattr(full, name)[index] = getattr(part, name)
+    return full
+
+
 class Contacts:
     """``collision`` and ``departure``: the footprint against everything solid, barriers
     (held: a collision; given way: the car goes on, slower) and drop edges.
@@ -87,6 +149,11 @@ class Contacts:
         )
         self.breached = np.zeros((n, len(street.barriers)), dtype=bool)
         self.n_solids = len(street.collision_solids)
+        #: query every sample at every step (recorded takes: the clearance is recorded)
+        self.every_step = False
+        self._bound = (ClearanceBound(street.collision_field, self.front, self.rear,
+                                      self.half_width, n)
+                       if street.collision_solids else None)
         inf = np.full(n, np.inf)
         self.min_clear = inf.copy()
         self.nearest_object = np.full(n, -1)
@@ -105,12 +172,13 @@ class Contacts:
 
     def solids(self, active, x, y, yaw) -> FootprintClearance:
         """This step's clearance to the solids; updates the running minimum."""
-        street = self.street
-        if street.collision_solids:
-            clear = street.collision_field.footprint_clearance(x, y, yaw, self.front,
-                                                               self.rear, self.half_width)
-        else:  # nothing solid beside the road (a drop and barriers only)
+        if self._bound is None:  # nothing solid beside the road (a drop and barriers only)
             clear = _nothing_near(self.n)
+        else:
+            # only where the field's answer could be a new minimum (ClearanceBound)
+            self._bound.advance(x, y, yaw)
+            need = active if self.every_step else active & ~(self._bound.bound > self.min_clear)
+            clear = _spread(self.n, *self._bound.query(need, x, y, yaw))
         closer = active & (clear.distance < self.min_clear)
         self.min_clear = np.where(closer, clear.distance, self.min_clear)
         self.nearest_object = np.where(closer, clear.solid_index, self.nearest_object)
@@ -315,6 +383,9 @@ class MotionLimits:
         self.kerb_slide = np.zeros(n)
         self.max_speed = np.zeros(n)
         self.max_ay = np.zeros(n)
+        self._kerb_bound = (ClearanceBound(street.kerb_field, self.front, self.rear,
+                                           self.half_width, n)
+                            if street.kerb_field is not None else None)
 
     def update(self, active, ay_signed, speed, vx, vy) -> None:
         """Lateral acceleration, sideslip and speed this step."""
@@ -329,15 +400,21 @@ class MotionLimits:
 
     def kerbs(self, active, x, y, yaw, vy) -> None:
         """The sideways (body-lateral) speed pushed into a kerb the footprint touches."""
-        if self.street.kerb_field is None:
+        if self._kerb_bound is None:
             return
-        kerb = self.street.kerb_field.footprint_clearance(x, y, yaw, self.front, self.rear,
-                                                          self.half_width)
+        # only footprints that may touch a kerb (ClearanceBound): the margin needs contact
+        self._kerb_bound.advance(x, y, yaw)
+        index, kerb = self._kerb_bound.query(active & ~(self._kerb_bound.bound > 0.0),
+                                             x, y, yaw)
+        if kerb is None:
+            return
+        yaw, vy = yaw[index], vy[index]
         lateral_x, lateral_y = -np.sin(yaw) * vy, np.cos(yaw) * vy
         into = -(lateral_x * kerb.normal_x + lateral_y * kerb.normal_y)
-        touching = active & (kerb.distance <= 0.0)
-        self.kerb_slide = np.where(touching, np.maximum(self.kerb_slide, into),
-                                   self.kerb_slide)
+        touching = kerb.distance <= 0.0
+        self.kerb_slide[index] = np.where(touching,
+                                          np.maximum(self.kerb_slide[index], into),
+                                          self.kerb_slide[index])
 
     def margins(self) -> dict[str, np.ndarray]:
         return {"rollover": self.min_roll, "tripped_rollover": self.csv - self.kerb_slide,
