@@ -7,11 +7,18 @@ Executors only map a function over chunks in order:
 - ``"auto"``: a process pool when the run has several chunks, the machine several cores
   and the worker processes can be started from here (below), otherwise serial;
 - ``"serial"``: this process, one chunk after another (numpy is already vectorised);
-- ``"process"``: a local :class:`concurrent.futures.ProcessPoolExecutor`; the model is sent
-  once per worker, which then builds its own street distance fields.
+- ``"process"``: a local :class:`concurrent.futures.ProcessPoolExecutor`; the model travels
+  with the chunks and each worker unpickles it (and builds its street distance fields)
+  once;
+- ``"dask"``: a Dask distributed cluster (``pip install 'stuntsim[dask]'``): the one at
+  ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``), or a
+  :class:`distributed.LocalCluster` of worker processes on this machine; or pass a
+  :class:`distributed.Client` as the executor. The context (the model) is scattered to
+  every worker once; each worker builds its own street distance fields once.
 
-**Where worker processes can start.** Workers are *spawned* (a fresh interpreter: forking
-a process that has threads can deadlock), and a spawned worker re-imports the caller's
+**Where worker processes can start.** Workers are forked from a forkserver (a clean server
+process that has imported stuntsim once; forking the caller itself, which may have threads,
+can deadlock) or, where there is none, spawned; either way a worker re-imports the caller's
 main module (:mod:`multiprocessing`, "Safe importing of main module"). That is harmless
 from the CLI, ``python -m``, a notebook or the REPL (no main file to re-import), and from a
 script whose call sits under ``if __name__ == "__main__":``. From a script without that
@@ -21,12 +28,6 @@ tells these cases apart by reading where in the main module the call is made (it
 before any work: ``"auto"`` then runs serially and says why in a :class:`RuntimeWarning`,
 ``"process"`` is refused with the fix. A pool that breaks anyway (a worker killed by the
 out-of-memory killer, say) is a :class:`~stuntsim.errors.StuntsimError` that says so.
-
-- ``"dask"``: a Dask distributed cluster (``pip install 'stuntsim[dask]'``): the one at
-  ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``), or a
-  :class:`distributed.LocalCluster` of worker processes on this machine; or pass a
-  :class:`distributed.Client` as the executor. The context (the model) is scattered to
-  every worker once; each worker builds its own street distance fields once.
 
 **Streaming, bounded memory.** Every executor keeps at most a small window of chunks in
 flight (:data:`WINDOW_PER_WORKER` per worker) and yields each result as soon as it is the
@@ -44,6 +45,7 @@ from __future__ import annotations
 import ast
 import multiprocessing
 import os
+import pickle
 import sys
 import warnings
 from collections import deque
@@ -103,47 +105,63 @@ def _windowed(submit: Callable[[Any], Any], result: Callable[[Any], Any], items:
         yield value
 
 
-_WORKER_CONTEXT: Any = None
+#: the context a worker process last unpickled, by token (see ProcessExecutor)
+_WORKER_CONTEXT: tuple[int, Any] = (-1, None)
 
 
-def _init_worker(context) -> None:
+def _call_in_worker(fn, token: int, payload: bytes, item):
     global _WORKER_CONTEXT
-    _WORKER_CONTEXT = context
+    if _WORKER_CONTEXT[0] != token:  # a new model: unpickle it once in this worker
+        _WORKER_CONTEXT = (token, pickle.loads(payload))
+    return fn(_WORKER_CONTEXT[1], item)
 
 
-def _call_in_worker(fn, item):
-    return fn(_WORKER_CONTEXT, item)
+#: modules a forkserver loads once, so that each worker starts as a fork with them loaded
+_PRELOAD = ["stuntsim.runner", "stuntsim.kinds", "stuntsim.studies.margins",
+            "stuntsim.studies.envelope"]
+
+
+def _process_context():
+    """Forkserver where the platform has it (a worker is a fork of a clean, single-threaded
+    server that has imported stuntsim once: milliseconds to start instead of an
+    interpreter's import), else spawn. Never plain fork: forking a process that has
+    threads can deadlock."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 class ProcessExecutor(_Reusable):
-    """Chunks on a local process pool; the context (the model) is pickled once per worker
-    and the pool is kept while the context stays the same."""
+    """Chunks on a local process pool, started once and kept until :meth:`close`.
+
+    The context (the model) is pickled once per ``map`` call and travels with each chunk
+    (tens of kB against seconds of work); a worker unpickles it once and keeps it, with
+    the street distance fields it builds, until a different context arrives. So one pool
+    serves every variant of a compare or an envelope without restarting.
+    """
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or max(os.cpu_count() or 1, 1)
         self._pool: ProcessPoolExecutor | None = None
         self._context: Any = None
-
-    def _pool_for(self, context) -> ProcessPoolExecutor:
-        if self._pool is None or self._context is not context:
-            self.close()
-            # "spawn": a clean interpreter per worker (fork from a threaded process can
-            # deadlock)
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(context,),
-            )
-            self._context = context
-        return self._pool
+        self._token = 0
+        self._payload = b""
 
     def map(self, fn, context, items):
-        pool = self._pool_for(context)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=_process_context())
+        if self._context is not context:
+            self._token += 1
+            self._payload = pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL)
+            self._context = context
+        pool, token, payload = self._pool, self._token, self._payload
         try:
-            yield from _windowed(lambda item: pool.submit(_call_in_worker, fn, item),
-                                 lambda future: future.result(), items,
-                                 WINDOW_PER_WORKER * self.workers)
+            yield from _windowed(
+                lambda item: pool.submit(_call_in_worker, fn, token, payload, item),
+                lambda future: future.result(), items, WINDOW_PER_WORKER * self.workers)
         except BrokenProcessPool as error:
             self.close()
             raise StuntsimError(
