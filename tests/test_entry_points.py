@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"
+TRAIN = ROOT / "scenarios" / "train_roof.yaml"  # ≈ 3× cheaper a take than the car
 
 # Two chunks of trivial work through the executor "auto" picks: the real pool, no model.
 MAP_TWO_CHUNKS = """
@@ -119,13 +119,13 @@ def test_the_guard_is_recognised_only_around_the_call(tmp_path):
 @pytest.mark.slow
 @needs_two_cores
 def test_run_from_an_unguarded_script_gives_the_serial_answer(tmp_path):
-    # End to end: the same 4097 Rome takes (two seeding blocks, two chunks) from a script
+    # End to end: the same 4097 train takes (two seeding blocks, two chunks) from a script
     # without a guard (auto → serial, with the warning) and from a guarded one with worker
     # processes: identical margins, because draws depend only on the seed and the take.
     body = f"""
 import hashlib
 import stuntsim
-resolved = stuntsim.load_scenario({str(ROME)!r})
+resolved = stuntsim.load_scenario({str(TRAIN)!r})
 result = stuntsim.run(resolved, samples=4097, seed=3, chunk_blocks=1, keep_trajectories=0,
                       executor=EXECUTOR)
 digest = hashlib.sha256()
@@ -146,7 +146,7 @@ print(digest.hexdigest())
     assert "running on one core" in first.stderr
     assert first.stdout.strip() == second.stdout.strip()
     # and `python -m stuntsim` starts its workers without a word
-    cli = _python(["-m", "stuntsim", "run", str(ROME), "--samples", "4097", "--seed", "3",
+    cli = _python(["-m", "stuntsim", "run", str(TRAIN), "--samples", "4097", "--seed", "3",
                    "--no-plots", "--out", str(tmp_path / "out")], cwd=tmp_path, timeout=300)
     assert cli.returncode == 0, cli.stderr
     assert "running on one core" not in cli.stderr
