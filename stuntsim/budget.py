@@ -36,6 +36,7 @@ import numpy as np
 from stuntsim.completion import INCOMPLETE
 from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
+from stuntsim.kinds.base import unread_uncertain
 from stuntsim.risk.sampling import BLOCK_SIZE
 from stuntsim.scenario import ResolvedScenario
 
@@ -122,6 +123,9 @@ def plan_run(resolved: ResolvedScenario, samples: int | None = None, *,
         model = model if model is not None else kind.model(resolved)
         outcome = _nominal_take(resolved, model)
         bytes_per_take = _kept_bytes(outcome, len(resolved.uncertain_names))
+        unread = unread_uncertain(resolved, model.read_paths)
+        if unread is not None:
+            problems.append(unread)
         if int(outcome.ending[0]) == INCOMPLETE:
             problems.append(
                 f"the planned take itself (every uncertain input at its planned value) is "

@@ -19,9 +19,9 @@ import numpy as np
 
 from stuntsim.budget import plan_run
 from stuntsim.completion import Completion, check_completion
-from stuntsim.errors import StuntWarning
+from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
-from stuntsim.kinds.base import Hazard
+from stuntsim.kinds.base import Hazard, unread_uncertain
 from stuntsim.parallel import Executor, make_executor
 from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate, failed
 from stuntsim.risk.sampling import Chunk, draw, plan_chunks
@@ -148,7 +148,9 @@ def run(
     context = (model, seed, names)
     with make_executor(executor, workers, n_chunks=len(chunks),
                        scheduler=scheduler) as pool:
-        for chunk, drawn, outcome in pool.map(_simulate_chunk, context, chunks):
+        for chunk, drawn, outcome, read in pool.map(_simulate_chunk, context, chunks):
+            if chunk.start == 0:  # the first chunk: every uncertain input must be taken
+                _check_read(scenario, names, read)
             _collect(chunk, drawn, outcome, accumulator, names, draws_all, details, ending,
                      progress_along, samples)
             if bar is not None:
@@ -202,7 +204,13 @@ def _simulate_chunk(context, chunk: Chunk):
     drawn = model.resolved.within_range(
         draw(seed, names, model.resolved.distributions, chunk.start, chunk.stop))
     outcome = model.simulate(drawn, chunk.size, first_sample=chunk.start)
-    return chunk, drawn, outcome
+    return chunk, drawn, outcome, frozenset(model.read_paths)
+
+
+def _check_read(scenario: ResolvedScenario, names: list[str], read) -> None:
+    problem = unread_uncertain(scenario, read)
+    if problem is not None:
+        raise ScenarioError(problem, source=scenario.source)
 
 
 def _bounded(label: str, value, low: int, high: int) -> int:

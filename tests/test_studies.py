@@ -19,11 +19,13 @@ ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"
 
 
 def _rome_with_an_inert_input():
-    # simulation.near_miss only sets a plotting threshold: it cannot move any margin
+    # maneuver.sideslip_limit is read take by take but only judges loss of control: it
+    # cannot move the collision margin (no take ends on a slide)
     text = ROME.read_text(encoding="utf-8")
     assert "\nuncertain:\n" in text
-    text = text.replace("\nuncertain:\n", "\nuncertain:\n  simulation.near_miss:\n"
-                        "    dist: uniform\n    low: 0.1 m\n    high: 0.5 m\n")
+    assert "uncertain:\n  maneuver.sideslip_limit" not in text
+    text = text.replace("\nuncertain:\n", "\nuncertain:\n  maneuver.sideslip_limit:\n"
+                        "    dist: uniform\n    low: 10 deg\n    high: 20 deg\n")
     return resolve(parse_scenario(text))
 
 
@@ -34,7 +36,7 @@ def test_sobol_indices_rank_grip_above_an_input_the_model_ignores():
     assert result.sobol.evaluations == 64 * (len(result.names) + 2)
     # an input with no effect has a total index of exactly 0 in the Saltelli/Jansen
     # estimator (f(A_B) = f(A) sample by sample)
-    assert total["simulation.near_miss"] == pytest.approx(0.0, abs=1e-12)
+    assert total["maneuver.sideslip_limit"] == pytest.approx(0.0, abs=1e-12)
     # the grip of the cobbles matters (the lateral limit √(μgR) depends on it)
     assert total["street.surface.mu"] > 0.05
     assert result.ranking()[-1] != "street.surface.mu"

@@ -18,10 +18,11 @@ import yaml
 import stuntsim
 from stuntsim import budget
 from stuntsim.errors import ScenarioError
+from stuntsim.kinds import kind_of
 from stuntsim.polygons import self_intersection
 from stuntsim.risk.distributions import LogNormal, Normal, Uniform
 from stuntsim.risk.sampling import SMALLEST_UNIFORM, reachable_range
-from stuntsim.scenario import parse_scenario
+from stuntsim.scenario import parse_scenario, resolve
 from stuntsim.scenario.base import MAX_OUTSIDE, _beyond_the_field
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -247,3 +248,44 @@ def test_a_face_that_folds_is_a_scenario_error_naming_it():
 
     with pytest.raises(ScenarioError, match=r"rock face.*not simple"):
         _ = kind_of(resolved).model(resolved).street
+
+
+# ------------------------------------------- spreads the model would leave out unseen
+
+def _with_uncertain(path: Path, name: str, spec: dict):
+    data = yaml.safe_load(path.read_text())
+    data["uncertain"][name] = spec
+    return resolve(parse_scenario(yaml.safe_dump(data), source=str(path)), source=str(path))
+
+
+@pytest.mark.parametrize(("name", "spec"), [
+    ("street.people.camera operator.radius", {"dist": "uniform", "low": "0.2 m",
+                                               "high": "0.4 m"}),
+    ("maneuver.line.segments.1.arc.radius", {"dist": "uniform", "low": "7 m", "high": "9 m"}),
+])
+def test_a_spread_the_model_never_takes_is_refused_by_run_and_by_the_studies(name, spec):
+    # Before this check these ran, and "19 uncertain parameters" in the table included a
+    # spread that changed no take: a probability that leaves out a declared uncertainty.
+    resolved = _with_uncertain(ROME, name, spec)
+    with pytest.raises(ScenarioError, match=f"uncertain.{name}: the model takes this value "
+                                            f"once for the whole run"):
+        stuntsim.run(resolved, samples=64, executor="serial")
+    from stuntsim.studies import sensitivity
+
+    with pytest.raises(ScenarioError, match="silently left out"):
+        sensitivity(resolved, "collision", n=8, executor="serial")
+    plan = budget.plan_run(resolved, 64)
+    assert any(f"uncertain.{name}" in problem for problem in plan.problems)
+
+
+def test_a_spread_on_a_switched_off_element_is_left_for_the_variant_that_switches_it_on():
+    # The cliff file spreads the parapet's containment energy although the parapet is off
+    # in the baseline: the variant `parapet` switches it on and reads the spread.
+    cliff = stuntsim.load_scenario(ROOT / "scenarios" / "cliff_hairpin.yaml")
+    path = "street.barriers.dry-stone parapet.containment_energy"
+    assert path in cliff.uncertain_names
+    stuntsim.run(cliff, samples=32, executor="serial", keep_trajectories=0)
+    parapet = cliff.variant("dry-stone parapet")
+    model = kind_of(parapet).model(parapet)
+    model.simulate({}, 1)
+    assert path in model.read_paths

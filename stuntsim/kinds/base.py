@@ -27,8 +27,37 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from stuntsim.errors import NumericalError
+from stuntsim.scenario.base import switch_leaves
 
-__all__ = ["Hazard", "MatrixInput", "Model", "Outcome", "StuntKind", "harm_fact"]
+__all__ = ["Hazard", "MatrixInput", "Model", "Outcome", "StuntKind", "harm_fact",
+           "unread_uncertain"]
+
+
+def unread_uncertain(resolved, read: set[str] | frozenset[str]) -> str | None:
+    """Why a run cannot honour its uncertain inputs, or None.
+
+    A model takes its per-take inputs through a lookup that records each path it reads
+    (``model.read_paths``); an uncertain input it never reads there is fixed for the whole
+    run — it shapes the scene, the line, the track or the time grid, or it does not apply
+    to this scenario — and its spread would be silently left out of every probability.
+    That is refused. Inputs of an element switched off in this scenario (a barrier or a
+    camera mount with ``present: false``, which a variant may switch on) are exempt: they
+    do not apply, and the variant that switches the element on reads them.
+    """
+    off = [path[: -len("present")] for path, on in switch_leaves(resolved.scenario).items()
+           if not on and path.endswith(".present")] + (
+        ["rig."] if switch_leaves(resolved.scenario).get("rig.present") is False else [])
+    unread = [path for path in resolved.uncertain_names
+              if path not in read and not path.startswith(tuple(off))]
+    if not unread:
+        return None
+    path = unread[0]
+    more = f" (and {len(unread) - 1} more: {', '.join(unread[1:4])})" if len(unread) > 1 else ""
+    return (f"uncertain.{path}: the model takes this value once for the whole run (it "
+            f"shapes the scene, the line or the time grid, or it does not apply to this "
+            f"scenario), so its spread would be silently left out of every probability"
+            f"{more}; remove it from `uncertain`, and compare fixed values with `variants:` "
+            f"or `stuntsim envelope --param '{path}'` instead")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ import warnings
 import numpy as np
 
 from stuntsim.completion import Completion, check_completion
-from stuntsim.errors import StuntWarning
+from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
+from stuntsim.kinds.base import unread_uncertain
 from stuntsim.parallel import SerialExecutor
 from stuntsim.scenario import ResolvedScenario
 
@@ -53,8 +54,11 @@ class MarginFunction:
         out = np.empty(values.shape[0])
         batches = [(start, values[start:start + BATCH])
                    for start in range(0, values.shape[0], BATCH)]
-        for start, margins, ending, progress in self.executor.map(
+        for start, margins, ending, progress, read in self.executor.map(
                 _evaluate_batch, self._context, batches):
+            problem = unread_uncertain(self.model.resolved, read)
+            if problem is not None:
+                raise ScenarioError(problem, source=self.model.resolved.source)
             out[start:start + margins.shape[0]] = margins
             self._endings.append(ending)
             self._progress.append(progress)
@@ -80,4 +84,4 @@ def _evaluate_batch(context, batch):
     draws = model.resolved.within_range({name: part[:, j] for j, name in enumerate(names)})
     outcome = model.simulate(draws, part.shape[0], first_sample=start)
     return (start, outcome.margins[hazard], outcome.ending,
-            outcome.progress[~outcome.completed])
+            outcome.progress[~outcome.completed], frozenset(model.read_paths))

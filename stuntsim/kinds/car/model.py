@@ -186,14 +186,22 @@ def _vehicle_params(car: dict[str, np.ndarray]) -> VehicleParams:
 
 
 class Parameters:
-    """Per-sample parameter lookup: drawn values where uncertain, nominal otherwise."""
+    """Per-sample parameter lookup: drawn values where uncertain, nominal otherwise.
 
-    def __init__(self, nominal: dict[str, float], draws: dict[str, np.ndarray], n: int):
+    ``read`` collects every path looked up: the inputs the model takes take by take (an
+    uncertain input the model never looks up here would be silently ignored: the runner
+    refuses it, :func:`stuntsim.kinds.base.unread_uncertain`).
+    """
+
+    def __init__(self, nominal: dict[str, float], draws: dict[str, np.ndarray], n: int,
+                 read: set[str] | None = None):
         self.nominal = nominal
         self.draws = draws
         self.n = n
+        self.read = read if read is not None else set()
 
     def __call__(self, path: str) -> np.ndarray | float:
+        self.read.add(path)
         if path in self.draws:
             return np.asarray(self.draws[path], dtype=float)
         return self.nominal[path]
@@ -269,6 +277,8 @@ class CarModel:
         #: the hazards of this street (``departure`` only where there is a drop)
         self.hazards = car_hazards(bool(self.scenario.street.drops),
                                    bool(self.scenario.street.people_stepping_out))
+        #: every input the model has looked up take by take (Parameters.read)
+        self.read_paths: set[str] = set()
 
     @property
     def street(self) -> StreetGeometry:
@@ -372,7 +382,7 @@ class CarModel:
                     f"{first_sample + bad[0]} of the run",
                     sample=int(first_sample + bad[0]), step=0,
                 )
-        p = Parameters(self.resolved.nominal, draws, n)
+        p = Parameters(self.resolved.nominal, draws, n, read=self.read_paths)
         street = self.street
         sim = self.scenario.simulation
         dt = sim.time_step

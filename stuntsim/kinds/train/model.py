@@ -111,12 +111,15 @@ COMMON_FIELDS = ("time", "position", "speed", "segment", "posture", "fall_height
 class _Params:
     """Per-sample values: drawn where uncertain, nominal otherwise, as (n,) arrays."""
 
-    def __init__(self, nominal: dict[str, float], draws: dict[str, np.ndarray], n: int):
+    def __init__(self, nominal: dict[str, float], draws: dict[str, np.ndarray], n: int,
+                 read: set[str] | None = None):
         self.nominal = nominal
         self.draws = draws
         self.n = n
+        self.read = read if read is not None else set()  # paths looked up take by take
 
     def __call__(self, path: str) -> np.ndarray:
+        self.read.add(path)
         value = self.draws[path] if path in self.draws else self.nominal[path]
         return np.broadcast_to(np.asarray(value, dtype=float), (self.n,))
 
@@ -217,6 +220,8 @@ class TrainModel:
     def __init__(self, resolved):
         self.resolved = resolved
         self.scenario = resolved.scenario
+        #: every input the model has looked up take by take (_Params.read)
+        self.read_paths: set[str] = set()
         spec = self.scenario
         self.segment_names = [segment.name for segment in spec.track.segments]
         lengths = np.array([segment.length for segment in spec.track.segments])
@@ -327,7 +332,7 @@ class TrainModel:
                                      f"{first_sample + bad[0]} of the run",
                                      sample=int(first_sample + bad[0]), step=0)
         spec = self.scenario
-        p = _Params(self.resolved.nominal, draws, n)
+        p = _Params(self.resolved.nominal, draws, n, read=self.read_paths)
         rows = np.arange(n)
         dt = spec.simulation.time_step
         n_steps = int(np.ceil(spec.simulation.duration / dt))
