@@ -6,11 +6,9 @@
 >>> result.estimates["collision"].probability                             # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
 from stuntsim.errors import IncompleteRunError, NumericalError, StuntsimError
 from stuntsim.risk.montecarlo import ANY
-from stuntsim.runner import RiskResult, StuntWarning, run
+from stuntsim.runner import RiskResult, StuntWarning, load_result, run
 from stuntsim.scenario import (
     ResolvedScenario,
     ScenarioError,
@@ -18,6 +16,7 @@ from stuntsim.scenario import (
     parse_scenario,
     scenario_json_schema,
 )
+from stuntsim.version import __version__
 
 __all__ = [
     "ANY",
@@ -29,6 +28,7 @@ __all__ = [
     "StuntWarning",
     "StuntsimError",
     "__version__",
+    "load_result",
     "load_scenario",
     "parse_scenario",
     "run",

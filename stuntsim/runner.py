@@ -27,7 +27,7 @@ from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate
 from stuntsim.risk.sampling import Chunk, draw, plan_chunks
 from stuntsim.scenario import MAX_SAMPLES, MAX_SEED, ResolvedScenario
 
-__all__ = ["RiskResult", "StuntWarning", "run"]
+__all__ = ["RiskResult", "StuntWarning", "load_result", "run"]
 
 
 @dataclass
@@ -56,6 +56,9 @@ class RiskResult:
     trajectory_samples: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     facts: Any = None
     runtime: float = 0.0
+    #: how each take ended (stuntsim.completion.ENDINGS codes) and how far it got [m]
+    run_ending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    run_progress: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __getattr__(self, name: str):
         facts = self.__dict__.get("facts")
@@ -74,6 +77,39 @@ class RiskResult:
     @property
     def any_hazard(self) -> ProbabilityEstimate:
         return self.estimates[ANY]
+
+    def to_frame(self):
+        """The takes as a pandas DataFrame, one row per take: drawn inputs (the scenario's
+        names and units), margins, outcomes, what was hit (:mod:`stuntsim.takes`)."""
+        from stuntsim.takes import to_frame
+
+        return to_frame(self)
+
+    def __repr__(self) -> str:
+        shown = [ANY, *self.hazards][:7]
+        parts = ", ".join(
+            f"{'any hazard' if name == ANY else name} {self.estimates[name].probability:.3g}"
+            for name in shown)
+        return (f"<RiskResult {self.name!r} ({self.kind}): {self.samples} takes, seed "
+                f"{self.seed}, {self.method}: {parts}>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = []
+        for name in [*self.hazards, ANY]:
+            estimate = self.estimates[name]
+            low, high = estimate.ci95
+            label = "any hazard" if name == ANY else name
+            rows.append(f"<tr><td>{escape(label)}</td><td>{estimate.probability:.3g}</td>"
+                        f"<td>[{low:.3g}, {high:.3g}]</td>"
+                        f"<td>{estimate.failures}/{estimate.n}</td></tr>")
+        warned = "".join(f"<li>{escape(note)}</li>" for note in self.warnings)
+        return (f"<div><b>{escape(self.name)}</b> ({escape(self.kind)}): {self.samples} "
+                f"takes, seed {self.seed}, {escape(self.method)}"
+                f"<table><thead><tr><th>hazard</th><th>P per take</th>"
+                f"<th>95 % interval</th><th>takes</th></tr></thead><tbody>{''.join(rows)}"
+                f"</tbody></table>{f'<ul>{warned}</ul>' if warned else ''}</div>")
 
     @property
     def any_margin_failed(self) -> np.ndarray:
@@ -175,6 +211,8 @@ def run(
         details=details,
         completion=completion,
         warnings=notes,
+        run_ending=ending,
+        run_progress=progress_along,
     )
     kind.finish(result, model, keep)
     if completion.warning:
@@ -225,3 +263,56 @@ def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="take", desc="simulating", leave=False)
+
+
+def load_result(directory) -> RiskResult:
+    """Reopen a finished run from its output folder (``stuntsim run ... --out DIR``).
+
+    Reads ``DIR/scenario.yaml`` (the file the run used, copied there) and
+    ``DIR/result.npz`` (:mod:`stuntsim.takes`); nothing is simulated. The result is the one
+    the run returned — estimates, completion and the kind's facts rebuilt from the saved
+    arrays (the kind's model is built for its geometry, not run) — so its summary is the
+    one written and every plot works on it.
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from stuntsim.scenario import load_scenario
+    from stuntsim.takes import read_npz
+
+    directory = Path(directory)
+    saved, scenario_file = directory / "result.npz", directory / "scenario.yaml"
+    for path in (saved, scenario_file):
+        if not path.is_file():
+            raise ScenarioError(f"{path} does not exist: load_result needs a folder written "
+                                f"by `stuntsim run` (summary.json, scenario.yaml, "
+                                f"result.npz)", source=str(directory))
+    meta, groups, rest = read_npz(saved)
+    # the copy, named as the file the run read (its summary says where that was)
+    resolved = dataclasses.replace(load_scenario(scenario_file), source=meta["source"])
+    if resolved.sha256 != meta["scenario_sha256"]:
+        raise ScenarioError(f"{scenario_file} is not the file the run used (its SHA-256 "
+                            f"differs)", source=str(scenario_file))
+    kind = kind_of(resolved)
+    model = kind.model(resolved)
+    hazards = dict(model.hazards)
+    accumulator = MarginAccumulator(hazards, meta["samples"])
+    accumulator.add(0, {name: groups["margin"][name] for name in hazards})
+    ending, progress = rest["run_ending"], rest["run_progress"]
+    unfinished = ending == 0
+    completion = check_completion(ending, setting="simulation.duration",
+                                  advice=model.completion_advice(progress[unfinished]),
+                                  source=resolved.source)
+    margins = accumulator.margins()
+    result = RiskResult(
+        resolved=resolved, samples=meta["samples"], seed=meta["seed"],
+        method=meta["method"], hazards=hazards,
+        margins={name: np.asarray(margins[name]) for name in hazards},
+        estimates=accumulator.estimates(unfinished=unfinished), draws=groups["draw"],
+        details=groups["detail"], completion=completion, warnings=list(meta["warnings"]),
+        run_ending=ending, run_progress=progress)
+    kind.finish(result, model, 0)
+    result.trajectories = groups["trajectory"]
+    result.trajectory_samples = rest["trajectory_samples"]
+    result.runtime = meta["runtime"]
+    return result

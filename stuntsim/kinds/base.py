@@ -188,6 +188,12 @@ class StuntKind:
         """Top-level sections of summary.json that only this kind has."""
         return {}
 
+    def take_facts(self, result) -> dict[str, tuple[np.ndarray, str]]:
+        """Per-take facts for the takes table (:mod:`stuntsim.takes`): column name →
+        ((n,) values in the unit named, unit; "" for names and words). What was hit, how
+        fast, where; the drawn inputs, margins and outcomes are added by the table."""
+        return {}
+
     def sub_rows(self, result, info: dict, name: str) -> list[tuple[str, dict]]:
         """Rows under a hazard in the terminal table (label, summary-like entry)."""
         return []

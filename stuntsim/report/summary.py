@@ -20,6 +20,7 @@ from stuntsim.kinds import kind_of
 from stuntsim.outputs import OutputDir, owned_by
 from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
 from stuntsim.severity import matrix_cell, over_takes
+from stuntsim.takes import result_npz, takes_parquet
 
 __all__ = ["QUANTILES", "summary", "summary_files", "write_summary"]
 
@@ -76,10 +77,18 @@ def summary(result) -> dict[str, Any]:
 
 
 def summary_files(result, info: dict[str, Any] | None = None) -> dict[str, bytes]:
-    """The run's data files as bytes: ``summary.json`` and ``failures.csv``."""
+    """The run's data files as bytes: ``summary.json``, ``failures.csv``,
+    ``samples.parquet`` (one row per take, :mod:`stuntsim.takes`) and, for a scenario read
+    from a file, ``scenario.yaml`` (that file) with ``result.npz`` (the exact arrays),
+    from which :func:`stuntsim.load_result` reopens the run."""
     info = summary(result) if info is None else info
-    return {"summary.json": (json.dumps(info, indent=2, allow_nan=False) + "\n").encode(),
-            "failures.csv": kind_of(result.resolved).failures_csv(result).encode()}
+    files = {"summary.json": (json.dumps(info, indent=2, allow_nan=False) + "\n").encode(),
+             "failures.csv": kind_of(result.resolved).failures_csv(result).encode(),
+             "samples.parquet": takes_parquet(result)}
+    if result.resolved.text:
+        files["scenario.yaml"] = result.resolved.text.encode()
+        files["result.npz"] = result_npz(result)
+    return files
 
 
 def write_summary(result, out_dir: Path, info: dict[str, Any] | None = None) -> list[Path]:

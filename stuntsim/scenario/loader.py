@@ -42,7 +42,8 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     if "\x00" in text:
         raise ScenarioError("not a text file (contains NUL bytes)", source=source)
     scenario = parse_scenario(text, source=source)
-    return resolve(scenario, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
+    return resolve(scenario, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest(),
+                   text=text)
 
 
 class _StrictSafeLoader(yaml.SafeLoader):

@@ -46,6 +46,15 @@ class ResolvedScenario:
     sha256: str
     #: each uncertain input's field range, closed, SI (see :meth:`within_range`)
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: the scenario file's text when it was loaded from one unchanged ("" for a variant,
+    #: a moved plan or a scenario built in memory: no file says exactly what it is)
+    text: str = field(default="", repr=False)
+
+    def __repr__(self) -> str:
+        spec = self.scenario
+        return (f"<ResolvedScenario {spec.name!r} ({spec.kind}): {len(self.distributions)} "
+                f"uncertain inputs, {spec.samples} takes by default, seed {spec.seed}, "
+                f"from {self.source}>")
 
     def __getattr__(self, name: str):
         # The validated model's fields read through: resolved.vehicle, resolved.street, …
@@ -96,9 +105,10 @@ class ResolvedScenario:
         return resolve(scenario, source=self.source, sha256=self.sha256)
 
 
-def resolve(scenario: ScenarioBase, *, source: str = "<memory>", sha256: str = "") -> (
-    ResolvedScenario
-):
+def resolve(scenario: ScenarioBase, *, source: str = "<memory>", sha256: str = "",
+            text: str = "") -> ResolvedScenario:
+    """The scenario with its nominal values, dimensions and distributions in SI; ``text``:
+    the file it was read from, unchanged (kept with a finished run)."""
     leaves = numeric_leaves(scenario)
     distributions = {}
     for path, spec in scenario.uncertain.items():
@@ -114,6 +124,7 @@ def resolve(scenario: ScenarioBase, *, source: str = "<memory>", sha256: str = "
             scenario.model_dump_json().encode()
         ).hexdigest(),
         ranges={path: _closed(field_bounds(scenario, path)) for path in distributions},
+        text=text,
     )
 
 

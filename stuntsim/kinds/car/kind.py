@@ -143,6 +143,9 @@ class CarKind(StuntKind):
     def failures_csv(self, result) -> str:
         return car_report.failures_csv(result)
 
+    def take_facts(self, result) -> dict[str, tuple[np.ndarray, str]]:
+        return car_report.take_facts(result)
+
     def figure_builders(self, result, info: dict) -> dict:
         from stuntsim.kinds.car.figures import figure_builders
 

@@ -236,3 +236,32 @@ def failures_csv(result) -> str:
                 + [f"{result.draws[name][sample] * scale[name]:.6g}" for name in names]
             )
     return out.getvalue()
+
+
+def take_facts(result) -> dict[str, tuple[np.ndarray, str]]:
+    """Per take: what ended it (a building, a person, a drop: by name), how fast, and the
+    car's extremes (for :mod:`stuntsim.takes`)."""
+    details, street = result.details, result.street
+    n = result.samples
+    hit = np.full(n, "", dtype=object)
+    speed = np.full(n, np.nan)
+    events = [("collision", "collision_speed", result.object_hit),
+              ("person_struck", "person_speed", result.person_hit)]
+    if "departure" in result.margins:
+        events.append(("departure", "departure_speed",
+                       lambda k: street.drops[int(details["departure_drop"][k])].name))
+    for hazard, speed_field, name_of in events:
+        happened = np.flatnonzero(failed(result.margins[hazard]) & (hit == ""))
+        for k in happened:
+            hit[k] = name_of(int(k))
+        speed[happened] = details[speed_field][happened] * TO_KMH
+    nearest = np.array([result.object_hit(int(k)) for k in range(n)], dtype=object) \
+        if street.collision_solids or street.barriers else np.full(n, "", dtype=object)
+    return {
+        "hit": (hit, ""),
+        "impact_speed": (speed, "km/h"),
+        "nearest_object": (nearest, ""),
+        "max_speed": (details["max_speed"] * TO_KMH, "km/h"),
+        "max_lateral_acceleration": (details["max_lateral_acceleration"], "m/s²"),
+        "kerb_slide_speed": (details["kerb_slide_speed"] * TO_KMH, "km/h"),
+    }

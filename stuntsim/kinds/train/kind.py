@@ -31,6 +31,7 @@ from stuntsim.risk.montecarlo import (
     ProbabilityEstimate,
     binomial_interval,
     estimate_probability,
+    failed,
 )
 
 __all__ = ["CANT_DEFICIENCY_LIMIT", "SegmentRisk", "TrainFacts", "TrainKind"]
@@ -190,6 +191,30 @@ class TrainKind(StuntKind):
 
     def failures_csv(self, result) -> str:
         return train_report.failures_csv(result)
+
+    def take_facts(self, result) -> dict[str, tuple[np.ndarray, str]]:
+        """Per take: where the first failure happened, and per hazard the performer it
+        was worst for, with their chainage and the train's speed there."""
+        segments = np.array([*result.segment_names, ""], dtype=object)
+        performers = np.array([*result.performer_names, ""], dtype=object)
+        first = result.first_failure[ANY]
+        facts: dict[str, tuple[np.ndarray, str]] = {
+            "first_failure_time": (first["time"], "s"),
+            "first_failure_segment": (segments[first["segment"].astype(int)], ""),
+            "max_speed": (result.max_speed * TO_KMH, "km/h"),
+        }
+        for name in result.hazards:
+            worst = result.worst[name]
+            happened = failed(result.margins[name])
+            index = np.where(happened, worst["performer"].astype(int), -1)
+            facts[f"{name}_performer"] = (performers[index], "")
+            if "position" in worst:
+                facts[f"{name}_chainage"] = (np.where(happened, worst["position"], np.nan),
+                                             "m")
+            if "speed" in worst:
+                facts[f"{name}_speed"] = (np.where(happened, worst["speed"] * TO_KMH, np.nan),
+                                          "km/h")
+        return facts
 
     def figure_builders(self, result, info: dict) -> dict:
         from stuntsim.kinds.train.figures import figure_builders
