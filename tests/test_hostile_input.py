@@ -147,7 +147,7 @@ def test_no_plots_leaves_no_stale_figures_and_studies_are_kept(tmp_path):
     assert _rome_run(out, "--no-plots") == 0
     names = {path.name for path in out.iterdir()}
     assert names == {"summary.json", "failures.csv", "samples.parquet", "scenario.yaml",
-                     "result.npz", "comparison.json"}
+                     "result.npz", "report.html", "comparison.json"}
     assert not any(name.startswith(".") for name in os.listdir(tmp_path))  # no leftovers
 
 

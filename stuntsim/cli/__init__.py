@@ -1,0 +1,261 @@
+"""Command line: ``stuntsim run | compare | envelope | sensitivity | report | validate | schema``.
+
+Exit codes: 0 success; 2 a bad scenario or bad arguments (one readable line, no
+traceback, nothing written); 3 a simulation that went numerically wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from stuntsim import __version__
+from stuntsim.cli.common import (  # noqa: F401 (re-exported for the tests and scripts)
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NUMERICAL,
+    EXIT_OK,
+    MAX_SOBOL_BASE,
+    MAX_STEPS,
+    MAX_WORKERS,
+    _BadArguments,
+    _bounded,
+    _commit,
+    _draw,
+    _error,
+    _executor,
+    _executor_options,
+    _samples,
+    _seed,
+    _warn,
+)
+from stuntsim.cli.studies import (
+    _cmd_compare,
+    _cmd_envelope,
+    _cmd_sensitivity,
+    _run_estimator,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    from stuntsim.errors import (
+        NumericalError,
+        OutputError,
+        ScenarioError,
+        StuntsimError,
+        StuntWarning,
+    )
+
+    try:
+        with warnings.catch_warnings():
+            # the commands print each result's warnings themselves (in the table, on stderr)
+            warnings.simplefilter("ignore", StuntWarning)
+            return args.handler(args)
+    except KeyboardInterrupt:
+        print("stuntsim: interrupted (nothing more was written)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _BadArguments as err:
+        return _error(f"{args.command}: {err}", EXIT_BAD_INPUT)
+    except (ScenarioError, OutputError) as err:
+        # a bad file or argument, a run with nothing to report, an output that cannot be
+        # written (the previous one left as it was)
+        return _error(str(err), EXIT_BAD_INPUT)
+    except NumericalError as err:
+        where = f"{args.scenario}: " if getattr(args, "scenario", None) else ""
+        return _error(f"{where}the simulation went numerically wrong: {err}", EXIT_NUMERICAL)
+    except StuntsimError as err:  # e.g. worker processes that could not start or died
+        return _error(str(err), EXIT_BAD_INPUT)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stuntsim",
+        description="Stunt-safety risk analyser: how likely a stunt is to go wrong, how, "
+        "and what would make it safer.",
+    )
+    parser.add_argument("--version", action="version", version=f"stuntsim {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="simulate a scenario and report its risk")
+    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("--samples", type=_samples, help="Monte Carlo samples")
+    run.add_argument("--seed", type=_seed, help="root seed")
+    run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
+    _executor_options(run)
+    run.add_argument("--method", choices=("mc", "qmc", "subset"), default="mc",
+                     help="crude Monte Carlo (default), randomised quasi-MC, or subset "
+                     "simulation for rare hazards")
+    run.add_argument("--hazard", help="with qmc/subset: the hazard to estimate "
+                     "(default: each in turn)")
+    run.add_argument("--no-plots", action="store_true", help="write no figures")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_cmd_run)
+
+    env = sub.add_parser("envelope", help="the largest (or smallest) value of a planned "
+                         "parameter that keeps a hazard below a target")
+    env.add_argument("scenario", type=Path)
+    env.add_argument("--param", required=True, help="dotted path, e.g. maneuver.entry_speed")
+    env.add_argument("--range", required=True, dest="value_range",
+                     help='values to try, "LOW:HIGH" with units, e.g. "20 km/h:60 km/h"')
+    env.add_argument("--steps", type=_bounded(2, MAX_STEPS), default=9,
+                     help="values in the range")
+    env.add_argument("--target", type=float, required=True,
+                     help="acceptable probability per take, e.g. 1e-3")
+    env.add_argument("--hazard", default="any", help="hazard name (default: any hazard)")
+    env.add_argument("--param2", help="a second parameter for a 2-D map")
+    env.add_argument("--range2", dest="value_range2", help="its range")
+    env.add_argument("--samples", type=_samples, help="samples per value")
+    env.add_argument("--seed", type=_seed, help="root seed")
+    env.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
+    _executor_options(env)
+    env.set_defaults(handler=_cmd_envelope)
+
+    sens = sub.add_parser("sensitivity", help="which uncertain input drives a hazard "
+                          "(Sobol indices and a rank-correlation screen)")
+    sens.add_argument("scenario", type=Path)
+    sens.add_argument("--hazard", default="collision", help="hazard whose margin is explained")
+    sens.add_argument("--samples", type=_bounded(2, MAX_SOBOL_BASE), default=512,
+                      help="base sample size n, a power of two; the model runs n·(d+2) times")
+    sens.add_argument("--seed", type=_seed, help="root seed")
+    sens.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
+    _executor_options(sens)
+    sens.set_defaults(handler=_cmd_sensitivity)
+
+    cmp_ = sub.add_parser("compare", help="a baseline and its variants on common random "
+                          "numbers: does a mitigation really help?")
+    cmp_.add_argument("scenarios", type=Path, nargs="+",
+                      help="BASE.yaml [VARIANT.yaml ...]; the baseline's own `variants:` "
+                      "are compared too")
+    cmp_.add_argument("--samples", type=_samples, help="samples per variant")
+    cmp_.add_argument("--seed", type=_seed, help="root seed (shared)")
+    cmp_.add_argument("--out", type=Path, help="output folder (default: out/<baseline>)")
+    _executor_options(cmp_)
+    cmp_.set_defaults(handler=_cmd_compare)
+
+    report = sub.add_parser("report", help="rebuild report.html of a finished run's folder "
+                            "(with the compare, envelope and sensitivity results in it)")
+    report.add_argument("directory", type=Path, help="the folder `stuntsim run --out` wrote")
+    report.set_defaults(handler=_cmd_report)
+
+    validate = sub.add_parser("validate", help="check a scenario file and say what is wrong")
+    validate.add_argument("scenario", type=Path)
+    validate.set_defaults(handler=_cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    schema.set_defaults(handler=_cmd_schema)
+    return parser
+
+
+def _cmd_validate(args) -> int:
+    """Everything ``run`` would refuse, refused here: the file, the run's plan against the
+    limits (:mod:`stuntsim.budget`) and one nominal take; doubts are warnings."""
+    from stuntsim.budget import plan_run
+    from stuntsim.kinds import kind_of
+    from stuntsim.scenario import ScenarioError, load_scenario
+
+    try:
+        resolved = load_scenario(args.scenario)
+        kind = kind_of(resolved)
+        model = kind.model(resolved)
+        plan = plan_run(resolved, model=model)
+        if plan.problems:
+            raise ScenarioError(plan.problems[0], source=resolved.source)
+    except ScenarioError as err:
+        return _error(str(err), EXIT_BAD_INPUT)
+    _warn([*kind.plan_warnings(resolved, model), *plan.warnings])
+    spec = resolved.scenario
+    print(
+        f"{args.scenario}: ok — kind {spec.kind}, '{spec.name}', "
+        f"{len(resolved.distributions)} uncertain parameters, {spec.samples} samples by default"
+        f"\n  {plan.describe()}"
+    )
+    return EXIT_OK
+
+
+def _cmd_schema(args) -> int:
+    from stuntsim.scenario import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        from stuntsim.outputs import write_atomic
+
+        write_atomic(args.out, text.encode())
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _cmd_run(args) -> int:
+    from stuntsim.kinds import kind_of
+    from stuntsim.outputs import check_writable
+    from stuntsim.report import figure_builders, format_table, summary, summary_files
+    from stuntsim.report.html import render_report
+    from stuntsim.runner import run
+    from stuntsim.scenario import load_scenario
+
+    where = _executor(args)  # arguments first, before any file is read
+    resolved = load_scenario(args.scenario)
+    out_dir = args.out or Path("out") / args.scenario.stem
+    if args.hazard and args.method == "mc":
+        return _error("--hazard chooses the hazard of --method qmc or subset; --method mc "
+                      "estimates every hazard at once (leave --hazard out)", EXIT_BAD_INPUT)
+    check_writable(out_dir)  # before any simulation
+    if args.method != "mc":
+        return _run_estimator(args, resolved, out_dir)
+    result = run(resolved, samples=args.samples, seed=args.seed, **where,
+                 progress=not args.quiet and sys.stderr.isatty())
+    info = summary(result)  # built once for the table, the file and the figures
+    info["command"] = _command_line(args)
+    figures, notes = ({}, []) if args.no_plots else _draw(figure_builders(result, info))
+    info["warnings"] += notes
+    _warn(info["warnings"])
+    print(format_table(result, info))
+    for section in kind_of(resolved).terminal_sections(result):
+        print()
+        print(section)
+    report = render_report(info, figures, scenario_text=resolved.text,
+                           command=info["command"])
+    _commit(out_dir, "run", {**summary_files(result, info),
+                             **{f"{name}.png": png for name, png in figures.items()},
+                             "report.html": report.encode()})
+    return EXIT_OK
+
+
+def _command_line(args) -> str:
+    """The command as typed (for the record in summary.json and the report)."""
+    import shlex
+
+    return shlex.join(["stuntsim", *args.argv])
+
+
+def _cmd_report(args) -> int:
+    from stuntsim.errors import OutputError
+    from stuntsim.outputs import write_atomic
+    from stuntsim.report.html import report_from_directory
+
+    folder = args.directory
+    if not (folder / "summary.json").is_file():
+        return _error(f"{folder}: no summary.json here; give the folder a `stuntsim run` "
+                      f"wrote (its --out)", EXIT_BAD_INPUT)
+    try:
+        html = report_from_directory(folder)
+    except (ValueError, OSError) as err:
+        raise OutputError(f"{folder}: cannot read the run's files: {err}") from None
+    write_atomic(folder / "report.html", html.encode())
+    print(f"wrote {folder / 'report.html'}")
+    return EXIT_OK
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

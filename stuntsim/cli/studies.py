@@ -1,0 +1,269 @@
+"""The study commands: ``compare``, ``envelope``, ``sensitivity`` and ``run --method
+qmc|subset``."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+from stuntsim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    _commit,
+    _draw,
+    _error,
+    _executor,
+    _json,
+    _warn,
+)
+
+
+def _run_estimator(args, resolved, out_dir: Path) -> int:
+    """``run --method qmc|subset``: one hazard at a time (margins have different units).
+
+    Every argument is checked before any model runs. A subset run that did not converge
+    (stuntsim.risk.subset: stalled or tied levels, frozen chains, replicates that disagree,
+    …) reports crude Monte Carlo on fresh samples instead; its row says so, a warning names
+    the rule, and summary.json carries the status under the hazard and in a top-level
+    ``warnings`` list. A hazard that does not apply to the scene (e.g. no one to strike)
+    is left out with a note; asking for it by name, or leaving nothing to estimate, is an
+    error.
+    """
+    from stuntsim.kinds import kind_of
+    from stuntsim.studies import SUBSET_P0
+
+    known = kind_of(resolved).model(resolved).hazards
+    hazards = [args.hazard] if args.hazard else list(known)
+    unknown = [name for name in hazards if name not in known]
+    if unknown:
+        return _error(f"unknown hazard {unknown[0]!r}: one of {list(known)}",
+                      EXIT_BAD_INPUT)
+    seed = resolved.scenario.seed if args.seed is None else args.seed
+    size = args.samples or (1000 if args.method == "subset" else 1024)
+    if args.method == "qmc" and (size < 2 or size & (size - 1)):
+        return _error(f"--samples must be a power of two ≥ 2 for qmc, got {size}",
+                      EXIT_BAD_INPUT)
+    seeds_per_level = size * SUBSET_P0
+    if args.method == "subset" and (size < 20 or seeds_per_level != round(seeds_per_level)):
+        return _error(f"--samples is the subset level size N: at least 20 and N·p0 (p0 = "
+                      f"{SUBSET_P0}) a whole number of seeds, got {size}", EXIT_BAD_INPUT)
+    with _study_executor(args) as pool:
+        return _estimate(args, resolved, out_dir, hazards, seed, size, pool)
+
+
+def _study_executor(args):
+    from stuntsim.parallel import make_executor
+
+    where = _executor(args)
+    name = "serial" if where["executor"] == "auto" else where["executor"]
+    return make_executor(name, where["workers"], scheduler=where["scheduler"])
+
+
+def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
+    from stuntsim import __version__
+    from stuntsim import formatting as fmt
+    from stuntsim.errors import ScenarioError, StuntWarning
+    from stuntsim.studies import rare_event
+
+    results = {}
+    run_warnings: list[str] = []
+    print(f"{resolved.scenario.name}: {args.method}, seed {seed}")
+    print(f"{'hazard':<18} {'probability':>11}  {'95 % interval':<24} {'CoV':>6} "
+          f"{'evaluations':>11}  status")
+    for name in hazards:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", StuntWarning)
+                if args.method == "subset":
+                    result = rare_event(resolved, name, method="subset", n_per_level=size,
+                                        seed=seed, executor=pool)
+                else:
+                    result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed,
+                                        executor=pool)
+        except ValueError as err:  # e.g. a hazard with no finite margin in this scenario
+            if isinstance(err, ScenarioError) or args.hazard:
+                raise
+            print(f"{name:<18} not estimated: {err}")
+            run_warnings.append(f"{name}: not estimated: {err}")
+            continue
+        run_warnings += [f"{name}: {w.message}" for w in caught
+                         if issubclass(w.category, StuntWarning)]
+        results[name] = result.to_dict()
+        probability = result.probability
+        if args.method == "subset":
+            cov = result.cov
+            status = "converged" if result.converged else (
+                f"NOT CONVERGED: crude MC, {result.fallback_failures} of "
+                f"{result.fallback_samples} failed")
+        else:
+            cov = result.std_error / probability if probability > 0 else math.inf
+            status = ""
+        lo, hi = result.ci95
+        cov_text = f"{cov:.2f}" if math.isfinite(cov) else "n/a"
+        print(f"{name:<18} {fmt.probability(probability):>11}  {fmt.interval(lo, hi):<24} "
+              f"{cov_text:>6} {result.evaluations:>11}  {status}")
+        if args.method == "subset" and not result.converged:
+            message = f"{name}: {result.summary()}"
+            run_warnings.append(message)
+            results[name]["warning"] = message
+    if not results:
+        return _error("no hazard could be estimated (see the notes above); nothing written",
+                      EXIT_BAD_INPUT)
+    _warn(run_warnings)
+    info = {
+        "scenario": resolved.scenario.name,
+        "scenario_file": resolved.source,
+        "scenario_sha256": resolved.sha256,
+        "stuntsim_version": __version__,
+        "method": args.method,
+        "seed": seed,
+        "model_evaluations": sum(r["evaluations"] for r in results.values()),
+        "warnings": run_warnings,
+        "hazards": results,
+    }
+    _commit(out_dir, "run", {"summary.json": _json(info)})
+    return EXIT_OK
+
+
+def _cmd_compare(args) -> int:
+    from matplotlib.figure import Figure
+
+    from stuntsim import plots
+    from stuntsim.outputs import check_writable
+    from stuntsim.scenario import ScenarioError, load_scenario
+    from stuntsim.studies.compare import compare
+
+    try:
+        variants = [load_scenario(path) for path in args.scenarios]
+    except ScenarioError as err:
+        return _error(str(err), EXIT_BAD_INPUT)
+    names = [path.stem for path in args.scenarios]
+    # variants declared inside the baseline file come after the files given
+    inline = variants[0].scenario.variants
+    variants += [variants[0].variant(name) for name in inline]
+    names += list(inline)
+    if len(variants) < 2:
+        return _error("compare needs a baseline and at least one variant (another file, "
+                      "or `variants:` in the baseline file)", EXIT_BAD_INPUT)
+    out_dir = args.out or Path("out") / args.scenarios[0].stem
+    check_writable(out_dir)
+    result = compare(variants, names=names, samples=args.samples, seed=args.seed,
+                     **_executor(args))
+
+    def comparison():
+        figure = Figure(figsize=(16, 1.4 + 0.6 * len(names)), layout="constrained")
+        left, right = figure.subplots(1, 2)
+        plots.plot_comparison(left, result)
+        plots.plot_comparison_harm(right, result)
+        return figure
+
+    figures, notes = _draw({"comparison": comparison})
+    result.warnings.extend(notes)
+    _warn(result.warnings)
+    print(result.table())
+    _commit(out_dir, "compare", {"comparison.json": _json(result.to_dict()),
+                                 **{f"{k}.png": v for k, v in figures.items()}})
+    return EXIT_OK
+
+
+def _cmd_envelope(args) -> int:
+    from matplotlib.figure import Figure
+
+    from stuntsim import plots
+    from stuntsim.outputs import check_writable
+    from stuntsim.scenario import ScenarioError, load_scenario
+    from stuntsim.studies.envelope import envelope, envelope_2d, parse_range
+
+    try:
+        resolved = load_scenario(args.scenario)
+        if args.param not in resolved.dimensions:
+            raise ScenarioError(f"{args.param!r} names no numeric field of the scenario",
+                                source=str(args.scenario), field="--param")
+        values = parse_range(args.value_range, resolved.dimensions[args.param], args.steps)
+        values2 = None
+        if args.param2:
+            if args.param2 not in resolved.dimensions or not args.value_range2:
+                raise ScenarioError("--param2 needs a numeric field and --range2",
+                                    source=str(args.scenario), field="--param2")
+            values2 = parse_range(args.value_range2, resolved.dimensions[args.param2],
+                                  args.steps)
+        common = dict(target=args.target, hazard=args.hazard, samples=args.samples,
+                      seed=args.seed, **_executor(args))
+        out_dir = args.out or Path("out") / args.scenario.stem
+        check_writable(out_dir)
+        result = envelope(resolved, args.param, values, **common)
+        result2 = (envelope_2d(resolved, args.param, values, args.param2, values2, **common)
+                   if values2 is not None else None)
+    except (ScenarioError, ValueError) as err:
+        return _error(str(err), EXIT_BAD_INPUT)
+    data = {"envelope": result.to_dict()}
+
+    def one(size, draw, what):
+        def build():
+            figure = Figure(figsize=size, layout="constrained")
+            draw(figure.add_subplot(), what)
+            return figure
+        return build
+
+    builders = {"envelope": one((8, 5), plots.plot_envelope, result)}
+    if result2 is not None:
+        data["envelope_2d"] = result2.to_dict()
+        builders["envelope_2d"] = one((8, 6), plots.plot_envelope_2d, result2)
+    figures, notes = _draw(builders)
+    result.notes.extend(notes)
+    print(result.describe())
+    for note in result.notes:
+        print(f"note: {note}")
+    data["envelope"]["notes"] = list(result.notes)
+    _commit(out_dir, "envelope", {"envelope.json": _json(data),
+                                  **{f"{k}.png": v for k, v in figures.items()}})
+    return EXIT_OK
+
+
+def _cmd_sensitivity(args) -> int:
+    from matplotlib.figure import Figure
+
+    from stuntsim import plots
+    from stuntsim.outputs import check_writable
+    from stuntsim.scenario import ScenarioError, describe_path, load_scenario
+    from stuntsim.studies import sensitivity
+
+    try:
+        resolved = load_scenario(args.scenario)
+        if args.samples & (args.samples - 1):
+            raise ValueError(f"--samples must be a power of two, got {args.samples}")
+        out_dir = args.out or Path("out") / args.scenario.stem
+        check_writable(out_dir)
+        result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed,
+                             **_executor(args))
+    except (ScenarioError, ValueError) as err:
+        return _error(str(err), EXIT_BAD_INPUT)
+    labels = {name: describe_path(resolved.scenario, name) for name in result.names}
+    sobol = result.sobol
+    print(f"What drives {args.hazard} ({sobol.evaluations} runs, seed {result.seed}):")
+    if result.transform == "rank":
+        print("  (some margins are infinite: the indices are of the margins' ranks)")
+    print(f"{'input':<66} {'total':>6} {'first':>6} {'ρ':>6}")
+    for name in result.ranking():
+        i = result.names.index(name)
+        rho = result.screen[name][0]
+        print(f"{labels[name][:66]:<66} {sobol.total_order[i]:>6.2f} "
+              f"{sobol.first_order[i]:>6.2f} {rho:>6.2f}")
+    data = result.to_dict()
+    for name, entry in data["inputs"].items():
+        entry["description"] = labels[name]
+
+    def figure():
+        fig = Figure(figsize=(9, 6), layout="constrained")
+        plots.plot_sensitivity(fig.add_subplot(), result, labels=labels)
+        return fig
+
+    figures, notes = _draw({"sensitivity": figure})
+    data["warnings"] += notes
+    _warn(data["warnings"])
+    _commit(out_dir, "sensitivity", {"sensitivity.json": _json(data),
+                                     **{f"{k}.png": v for k, v in figures.items()}})
+    return EXIT_OK
+
+
