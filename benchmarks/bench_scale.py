@@ -137,7 +137,7 @@ def executors(resolved, n: int, log) -> dict[str, float]:
         stuntsim.run(resolved, samples=n, executor=name, workers=2, keep_trajectories=0)
         times[name] = time.perf_counter() - start
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         stuntsim.run(resolved, samples=64, executor=client)  # workers warm (imports)
         start = time.perf_counter()

@@ -210,7 +210,8 @@ class DaskExecutor(_Reusable):
             else:
                 cluster = distributed.LocalCluster(
                     n_workers=self.workers or max(os.cpu_count() or 1, 1),
-                    threads_per_worker=1, processes=True, dashboard_address=None,
+                    threads_per_worker=1, processes=True,
+                    dashboard_address=":0",  # any free port: never clash on 8787
                 )
                 self._client = distributed.Client(cluster)
                 self._owned.append(cluster)

@@ -35,7 +35,7 @@ TRAIN = SCENARIOS / "train_roof.yaml"
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with distributed.Client(cluster) as dask_client:
         yield dask_client
     cluster.close()
