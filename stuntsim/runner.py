@@ -257,12 +257,13 @@ def _bounded(label: str, value, low: int, high: int) -> int:
     return int(value)
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool, desc: str = "simulating"):
+    """A progress bar on stderr (a widget in a notebook: tqdm.auto), or None."""
     if not enabled:
         return None
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="take", desc="simulating", leave=False)
+    return tqdm(total=total, unit="take", desc=desc, leave=False, mininterval=0.5)
 
 
 def load_result(directory) -> RiskResult:

@@ -124,3 +124,26 @@ def test_the_report_loads_in_chromium_with_every_figure_visible(train_folder, tm
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 3  # it paginates
+
+
+@pytest.mark.parametrize(("fmt", "magic", "embedded"), [
+    ("svg", b"<?xml", "data:image/svg+xml;base64,"),
+    ("pdf", b"%PDF", "data:image/png;base64,"),
+])
+def test_figures_in_svg_or_pdf_on_request(fmt, magic, embedded, tmp_path):
+    out = tmp_path / fmt
+    assert main(["run", str(TRAIN), "--samples", "300", "--quiet", "--format", fmt,
+                 "--out", str(out)]) == 0
+    files = sorted(out.glob(f"*.{fmt}"))
+    assert files
+    assert not list(out.glob("*.png"))
+    assert all(path.read_bytes().startswith(magic) for path in files)
+    text = (out / "report.html").read_text()
+    assert text.count(embedded) == len(files)  # each figure still in the report
+    assert main(["report", str(out)]) == 0  # and rebuilt from the folder
+    rebuilt = (out / "report.html").read_text()
+    if fmt == "svg":
+        assert rebuilt.count("<img ") == len(files)
+    else:  # a PDF cannot be embedded: the page names the files instead
+        assert "<img " not in rebuilt
+        assert all(path.name in rebuilt for path in files)

@@ -28,6 +28,9 @@ from stuntsim.cli.common import (  # noqa: F401 (re-exported for the tests and s
     _error,
     _executor,
     _executor_options,
+    _format_option,
+    _progress,
+    _progress_options,
     _samples,
     _seed,
     _warn,
@@ -78,17 +81,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="stuntsim",
+        prog="stuntsim", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Stunt-safety risk analyser: how likely a stunt is to go wrong, how, "
         "and what would make it safer.",
+        epilog="examples:\n  stuntsim run scenarios/rome_sharp_turn.yaml\n"
+        "  stuntsim run scenarios/rome_sharp_turn.yaml --help    (each command's options)\n\n"
+        + _hazard_list(),
     )
     parser.add_argument("--version", action="version", version=f"stuntsim {__version__}")
     sub = parser.add_subparsers(dest="command")
 
-    run = sub.add_parser("run", help="simulate a scenario and report its risk")
+    run = _command(sub, "run", help="simulate a scenario and report its risk")
     run.add_argument("scenario", type=Path, help="scenario YAML file")
-    run.add_argument("--samples", type=_samples, help="Monte Carlo samples")
-    run.add_argument("--seed", type=_seed, help="root seed")
+    run.add_argument("--samples", type=_samples,
+                     help="Monte Carlo takes (default: the scenario's `samples`)")
+    run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's `seed`)")
     run.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
     _executor_options(run)
     run.add_argument("--method", choices=("mc", "qmc", "subset"), default="mc",
@@ -97,63 +104,119 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--hazard", help="with qmc/subset: the hazard to estimate "
                      "(default: each in turn)")
     run.add_argument("--no-plots", action="store_true", help="write no figures")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _format_option(run)
+    _progress_options(run)
     run.set_defaults(handler=_cmd_run)
 
-    env = sub.add_parser("envelope", help="the largest (or smallest) value of a planned "
+    env = _command(sub, "envelope", help="the largest (or smallest) value of a planned "
                          "parameter that keeps a hazard below a target")
     env.add_argument("scenario", type=Path)
     env.add_argument("--param", required=True, help="dotted path, e.g. maneuver.entry_speed")
     env.add_argument("--range", required=True, dest="value_range",
                      help='values to try, "LOW:HIGH" with units, e.g. "20 km/h:60 km/h"')
     env.add_argument("--steps", type=_bounded(2, MAX_STEPS), default=9,
-                     help="values in the range")
+                     help="values in the range (default: 9)")
     env.add_argument("--target", type=float, required=True,
                      help="acceptable probability per take, e.g. 1e-3")
     env.add_argument("--hazard", default="any", help="hazard name (default: any hazard)")
     env.add_argument("--param2", help="a second parameter for a 2-D map")
     env.add_argument("--range2", dest="value_range2", help="its range")
-    env.add_argument("--samples", type=_samples, help="samples per value")
-    env.add_argument("--seed", type=_seed, help="root seed")
+    env.add_argument("--samples", type=_samples,
+                     help="takes per value (default: the scenario's `samples`)")
+    env.add_argument("--seed", type=_seed, help="root seed (default: the scenario's `seed`)")
     env.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
     _executor_options(env)
+    _progress_options(env)
+    _format_option(env)
     env.set_defaults(handler=_cmd_envelope)
 
-    sens = sub.add_parser("sensitivity", help="which uncertain input drives a hazard "
+    sens = _command(sub, "sensitivity", help="which uncertain input drives a hazard "
                           "(Sobol indices and a rank-correlation screen)")
     sens.add_argument("scenario", type=Path)
-    sens.add_argument("--hazard", default="collision", help="hazard whose margin is explained")
+    sens.add_argument("--hazard", default="collision",
+                      help="hazard whose margin is explained (default: collision)")
     sens.add_argument("--samples", type=_bounded(2, MAX_SOBOL_BASE), default=512,
-                      help="base sample size n, a power of two; the model runs n·(d+2) times")
-    sens.add_argument("--seed", type=_seed, help="root seed")
+                      help="base sample size n, a power of two; the model runs n·(d+2) times "
+                      "(default: 512)")
+    sens.add_argument("--seed", type=_seed, help="root seed (default: the scenario's `seed`)")
     sens.add_argument("--out", type=Path, help="output folder (default: out/<scenario>)")
     _executor_options(sens)
+    _progress_options(sens)
+    _format_option(sens)
     sens.set_defaults(handler=_cmd_sensitivity)
 
-    cmp_ = sub.add_parser("compare", help="a baseline and its variants on common random "
+    cmp_ = _command(sub, "compare", help="a baseline and its variants on common random "
                           "numbers: does a mitigation really help?")
     cmp_.add_argument("scenarios", type=Path, nargs="+",
                       help="BASE.yaml [VARIANT.yaml ...]; the baseline's own `variants:` "
                       "are compared too")
-    cmp_.add_argument("--samples", type=_samples, help="samples per variant")
-    cmp_.add_argument("--seed", type=_seed, help="root seed (shared)")
+    cmp_.add_argument("--samples", type=_samples,
+                      help="takes per variant (default: the baseline's `samples`)")
+    cmp_.add_argument("--seed", type=_seed,
+                      help="root seed, shared by all (default: the baseline's `seed`)")
     cmp_.add_argument("--out", type=Path, help="output folder (default: out/<baseline>)")
     _executor_options(cmp_)
+    _progress_options(cmp_)
+    _format_option(cmp_)
     cmp_.set_defaults(handler=_cmd_compare)
 
-    report = sub.add_parser("report", help="rebuild report.html of a finished run's folder "
+    report = _command(sub, "report", help="rebuild report.html of a finished run's folder "
                             "(with the compare, envelope and sensitivity results in it)")
     report.add_argument("directory", type=Path, help="the folder `stuntsim run --out` wrote")
     report.set_defaults(handler=_cmd_report)
 
-    validate = sub.add_parser("validate", help="check a scenario file and say what is wrong")
+    validate = _command(sub, "validate", help="check a scenario file and say what is wrong")
     validate.add_argument("scenario", type=Path)
     validate.set_defaults(handler=_cmd_validate)
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema = _command(sub, "schema", help="print the JSON Schema of scenario files")
     schema.add_argument("--out", type=Path, help="write to this file instead of stdout")
     schema.set_defaults(handler=_cmd_schema)
     return parser
+
+
+EXAMPLES = {
+    "run": "examples:\n"
+           "  stuntsim run scenarios/rome_sharp_turn.yaml\n"
+           "  stuntsim run scenarios/rome_sharp_turn.yaml --samples 20000 --seed 7 --out out/rome\n"
+           "  stuntsim run scenarios/rome_sharp_turn.yaml --method subset --hazard person_struck\n"
+           "  stuntsim run scenarios/train_roof.yaml --executor dask --scheduler tcp://host:8786",
+    "envelope": "examples:\n"
+                "  stuntsim envelope scenarios/rome_sharp_turn.yaml --param maneuver.corner_speed "
+                "--range \"12 km/h:24 km/h\" --target 0.05\n"
+                "  stuntsim envelope scenarios/train_roof.yaml --param train.speed "
+                "--range \"60 km/h:100 km/h\" --hazard tipped --target 0.05",
+    "sensitivity": "examples:\n"
+                   "  stuntsim sensitivity scenarios/rome_sharp_turn.yaml --hazard collision\n"
+                   "  stuntsim sensitivity scenarios/train_roof.yaml --hazard "
+                   "struck_by_structure --samples 256",
+    "compare": "examples:\n"
+               "  stuntsim compare scenarios/cliff_hairpin.yaml          (its own `variants:`)\n"
+               "  stuntsim compare my_plan.yaml my_plan_slower.yaml      (files of one scene)",
+    "report": "example:\n  stuntsim report out/rome_sharp_turn",
+    "validate": "example:\n  stuntsim validate scenarios/rome_sharp_turn.yaml",
+    "schema": "example:\n  stuntsim schema --out scenarios/scenario.schema.json",
+}
+
+
+def _command(sub, name: str, help: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with examples (and the hazards, where it takes one)."""
+    epilog = EXAMPLES[name]
+    if name in ("run", "envelope", "sensitivity"):
+        epilog += "\n\n" + _hazard_list()
+    return sub.add_parser(name, help=help, description=help, epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+
+def _hazard_list() -> str:
+    """The hazards each stunt kind reports, for --help (a scenario reports those that apply
+    to it)."""
+    from stuntsim.kinds import kinds
+
+    lines = ["hazards by stunt kind (--hazard):"]
+    for name, kind in kinds().items():
+        lines.append(f"  {name}: {', '.join(kind.all_hazards())}")
+    return "\n".join(lines)
 
 
 def _cmd_validate(args) -> int:
@@ -213,10 +276,11 @@ def _cmd_run(args) -> int:
     if args.method != "mc":
         return _run_estimator(args, resolved, out_dir)
     result = run(resolved, samples=args.samples, seed=args.seed, **where,
-                 progress=not args.quiet and sys.stderr.isatty())
+                 progress=_progress(args))
     info = summary(result)  # built once for the table, the file and the figures
     info["command"] = _command_line(args)
-    figures, notes = ({}, []) if args.no_plots else _draw(figure_builders(result, info))
+    files, figures, notes = (({}, {}, []) if args.no_plots else
+                             _draw(figure_builders(result, info), args.figure_format))
     info["warnings"] += notes
     _warn(info["warnings"])
     print(format_table(result, info))
@@ -226,7 +290,7 @@ def _cmd_run(args) -> int:
     report = render_report(info, figures, scenario_text=resolved.text,
                            command=info["command"])
     _commit(out_dir, "run", {**summary_files(result, info),
-                             **{f"{name}.png": png for name, png in figures.items()},
+                             **files,
                              "report.html": report.encode()})
     return EXIT_OK
 

@@ -103,17 +103,32 @@ def _commit(out_dir: Path, command: str, files: dict[str, bytes]) -> list[Path]:
     return written
 
 
-def _draw(builders) -> tuple[dict[str, bytes], list[str]]:
-    """Each figure as PNG bytes; one that cannot be drawn is a warning naming it, never a
-    lost run (the results are written without it)."""
-    figures, notes = {}, []
+def _draw(builders, fmt: str = "png"
+          ) -> tuple[dict[str, bytes], dict[str, tuple[str, bytes]], list[str]]:
+    """Each figure as a file in ``fmt`` (name.fmt → bytes) and for the report (name →
+    (png|svg, bytes): a PDF figure is embedded as PNG); one that cannot be drawn is a
+    warning naming it, never a lost run (the results are written without it)."""
+    from stuntsim.report.figures import figure_bytes
+
+    files, embedded, notes = {}, {}, []
     for name, build in builders.items():
         try:
-            figures[name] = _png(build())
+            figure = build()
+            data = figure_bytes(figure, fmt)
+            files[f"{name}.{fmt}"] = data
+            embedded[name] = (("svg", data) if fmt == "svg" else
+                              ("png", data if fmt == "png" else figure_bytes(figure, "png")))
         except Exception as err:
-            notes.append(f"the figure {name}.png could not be drawn ({type(err).__name__}: "
-                         f"{err}); the results are written without it")
-    return figures, notes
+            notes.append(f"the figure {name}.{fmt} could not be drawn "
+                         f"({type(err).__name__}: {err}); the results are written without it")
+    return files, embedded, notes
+
+
+def _format_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--format", choices=("png", "svg", "pdf"), default="png",
+                         dest="figure_format",
+                         help="the figures' file format (default: png; report.html embeds "
+                         "png or svg)")
 
 
 
@@ -122,8 +137,14 @@ def _json(data: dict) -> bytes:
     return (json.dumps(data, indent=2, allow_nan=False) + "\n").encode()
 
 
-def _png(figure) -> bytes:
-    from stuntsim.report import png
 
-    return png(figure)
+def _progress_options(command: argparse.ArgumentParser) -> None:
+    group = command.add_mutually_exclusive_group()
+    group.add_argument("--progress", action="store_true",
+                       help="show progress bars even when stderr is not a terminal")
+    group.add_argument("--quiet", action="store_true",
+                       help="no progress bars (default: shown on a terminal)")
 
+
+def _progress(args) -> bool:
+    return bool(args.progress or (not args.quiet and sys.stderr.isatty()))

@@ -15,6 +15,7 @@ from stuntsim.cli.common import (
     _error,
     _executor,
     _json,
+    _progress,
     _warn,
 )
 
@@ -77,10 +78,10 @@ def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
                 warnings.simplefilter("always", StuntWarning)
                 if args.method == "subset":
                     result = rare_event(resolved, name, method="subset", n_per_level=size,
-                                        seed=seed, executor=pool)
+                                        seed=seed, executor=pool, progress=_progress(args))
                 else:
                     result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed,
-                                        executor=pool)
+                                        executor=pool, progress=_progress(args))
         except ValueError as err:  # e.g. a hazard with no finite margin in this scenario
             if isinstance(err, ScenarioError) or args.hazard:
                 raise
@@ -149,7 +150,7 @@ def _cmd_compare(args) -> int:
     out_dir = args.out or Path("out") / args.scenarios[0].stem
     check_writable(out_dir)
     result = compare(variants, names=names, samples=args.samples, seed=args.seed,
-                     **_executor(args))
+                     **_executor(args), progress=_progress(args))
 
     def comparison():
         figure = Figure(figsize=(16, 1.4 + 0.6 * len(names)), layout="constrained")
@@ -158,12 +159,12 @@ def _cmd_compare(args) -> int:
         plots.plot_comparison_harm(right, result)
         return figure
 
-    figures, notes = _draw({"comparison": comparison})
+    figures, _, notes = _draw({"comparison": comparison}, args.figure_format)
     result.warnings.extend(notes)
     _warn(result.warnings)
     print(result.table())
     _commit(out_dir, "compare", {"comparison.json": _json(result.to_dict()),
-                                 **{f"{k}.png": v for k, v in figures.items()}})
+                                 **figures})
     return EXIT_OK
 
 
@@ -189,7 +190,7 @@ def _cmd_envelope(args) -> int:
             values2 = parse_range(args.value_range2, resolved.dimensions[args.param2],
                                   args.steps)
         common = dict(target=args.target, hazard=args.hazard, samples=args.samples,
-                      seed=args.seed, **_executor(args))
+                      seed=args.seed, **_executor(args), progress=_progress(args))
         out_dir = args.out or Path("out") / args.scenario.stem
         check_writable(out_dir)
         result = envelope(resolved, args.param, values, **common)
@@ -210,14 +211,14 @@ def _cmd_envelope(args) -> int:
     if result2 is not None:
         data["envelope_2d"] = result2.to_dict()
         builders["envelope_2d"] = one((8, 6), plots.plot_envelope_2d, result2)
-    figures, notes = _draw(builders)
+    figures, _, notes = _draw(builders, args.figure_format)
     result.notes.extend(notes)
     print(result.describe())
     for note in result.notes:
         print(f"note: {note}")
     data["envelope"]["notes"] = list(result.notes)
     _commit(out_dir, "envelope", {"envelope.json": _json(data),
-                                  **{f"{k}.png": v for k, v in figures.items()}})
+                                  **figures})
     return EXIT_OK
 
 
@@ -236,7 +237,7 @@ def _cmd_sensitivity(args) -> int:
         out_dir = args.out or Path("out") / args.scenario.stem
         check_writable(out_dir)
         result = sensitivity(resolved, args.hazard, n=args.samples, seed=args.seed,
-                             **_executor(args))
+                             **_executor(args), progress=_progress(args))
     except (ScenarioError, ValueError) as err:
         return _error(str(err), EXIT_BAD_INPUT)
     labels = {name: describe_path(resolved.scenario, name) for name in result.names}
@@ -259,11 +260,11 @@ def _cmd_sensitivity(args) -> int:
         plots.plot_sensitivity(fig.add_subplot(), result, labels=labels)
         return fig
 
-    figures, notes = _draw({"sensitivity": figure})
+    figures, _, notes = _draw({"sensitivity": figure}, args.figure_format)
     data["warnings"] += notes
     _warn(data["warnings"])
     _commit(out_dir, "sensitivity", {"sensitivity.json": _json(data),
-                                     **{f"{k}.png": v for k, v in figures.items()}})
+                                     **figures})
     return EXIT_OK
 
 

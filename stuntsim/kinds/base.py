@@ -188,6 +188,11 @@ class StuntKind:
         """Top-level sections of summary.json that only this kind has."""
         return {}
 
+    def all_hazards(self) -> dict[str, Hazard]:
+        """Every hazard this kind can report (a scenario reports those that apply to it:
+        no ``departure`` without a drop); for the command line's help."""
+        raise NotImplementedError
+
     def take_facts(self, result) -> dict[str, tuple[np.ndarray, str]]:
         """Per-take facts for the takes table (:mod:`stuntsim.takes`): column name →
         ((n,) values in the unit named, unit; "" for names and words). What was hit, how

@@ -41,11 +41,26 @@ def render_figures(result, info: dict | None = None) -> dict[str, bytes]:
     return {name: png(build()) for name, build in figure_builders(result, info).items()}
 
 
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
 def png(figure) -> bytes:
     """A matplotlib Figure as PNG bytes (130 dpi, tight)."""
+    return figure_bytes(figure, "png")
+
+
+def figure_bytes(figure, fmt: str) -> bytes:
+    """A matplotlib Figure as PNG (130 dpi), SVG or PDF bytes, tight. SVG and PDF keep
+    text as text (``svg.fonttype`` "none" would need the reader's fonts: paths are used,
+    so a figure looks the same everywhere)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    if fmt not in FIGURE_FORMATS:
+        raise ValueError(f"figure format must be one of {FIGURE_FORMATS}, got {fmt!r}")
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=130, bbox_inches="tight")
+    options = {"metadata": {"Date": None}} if fmt == "svg" else {}
+    if fmt == "pdf":
+        options = {"metadata": {"CreationDate": None}}
+    figure.savefig(buffer, format=fmt, dpi=130, bbox_inches="tight", **options)
     return buffer.getvalue()

@@ -62,18 +62,23 @@ _ENV.filters["ci"] = lambda pair: fmt.interval(*pair) if pair else "—"
 
 def render_report(info: dict[str, Any], figures: dict[str, bytes], *,
                   scenario_text: str = "", command: str = "",
-                  studies: dict[str, dict] | None = None) -> str:
+                  studies: dict[str, dict] | None = None,
+                  files_only: list[str] | None = None) -> str:
     """The report page as text.
 
     Parameters
     ----------
     info : the run's summary (``summary.json``)
-    figures : name → PNG bytes (names as the files, without ``.png``)
+    figures : name → PNG bytes, or (``"png"`` | ``"svg"``, bytes) (names as the files,
+              without the extension)
     scenario_text : the scenario file (its comments give the sources)
     command : the command that made the run
     studies : ``comparison`` / ``envelope`` / ``sensitivity`` → their JSON, when run
+    files_only : figures that exist only as files a page cannot embed (PDF), named
     """
     studies = studies or {}
+    figures = {name: value if isinstance(value, tuple) else ("png", value)
+               for name, value in figures.items()}
     hazards = _hazard_rows(info)
     shown = [name for name in FIGURE_TITLES if name in figures]
     shown += sorted(name for name in figures if name not in FIGURE_TITLES)
@@ -84,10 +89,10 @@ def render_report(info: dict[str, Any], figures: dict[str, bytes], *,
         "matrix": info.get("risk_matrix", {}),
         "harm": _harm_rows(info),
         "figures": [{"name": name, "title": FIGURE_TITLES.get(name, name.replace("_", " ")),
-                     "data": base64.b64encode(figures[name]).decode("ascii")}
+                     "src": _data_uri(*figures[name])}
                     for name in shown if name not in ("comparison", "envelope",
                                                       "envelope_2d", "sensitivity")],
-        "study_figures": {name: base64.b64encode(figures[name]).decode("ascii")
+        "study_figures": {name: _data_uri(*figures[name])
                           for name in ("comparison", "envelope", "envelope_2d", "sensitivity")
                           if name in figures},
         "comparison": studies.get("comparison"),
@@ -97,6 +102,7 @@ def render_report(info: dict[str, Any], figures: dict[str, bytes], *,
         "completion": info.get("completion") or {},
         "warnings": info.get("warnings", []),
         "command": command,
+        "files_only": files_only or [],
     }
     return _ENV.get_template("report.html.j2").render(**context)
 
@@ -105,20 +111,31 @@ def report_from_directory(directory: Path) -> str:
     """The report of a finished output folder (``stuntsim report DIR``)."""
     directory = Path(directory)
     info = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-    figures = {path.stem: path.read_bytes() for path in sorted(directory.glob("*.png"))}
+    figures: dict[str, tuple[str, bytes]] = {}
+    for kind in ("png", "svg"):  # the figures as the run wrote them (svg preferred)
+        for path in sorted(directory.glob(f"*.{kind}")):
+            figures[path.stem] = (kind, path.read_bytes())
     studies = {}
     for stem in ("comparison", "envelope", "sensitivity"):
         path = directory / f"{stem}.json"
         if path.is_file():
             studies[stem] = json.loads(path.read_text(encoding="utf-8"))
     scenario = directory / "scenario.yaml"
+    files_only = sorted(path.name for path in directory.glob("*.pdf")
+                        if path.stem not in figures and path.name != "report.pdf")
     return render_report(info, figures,
                          scenario_text=scenario.read_text(encoding="utf-8")
                          if scenario.is_file() else "",
-                         command=info.get("command", ""), studies=studies)
+                         command=info.get("command", ""), studies=studies,
+                         files_only=files_only)
 
 
 # ------------------------------------------------------------------------- pieces
+
+
+def _data_uri(kind: str, data: bytes) -> str:
+    mime = {"png": "image/png", "svg": "image/svg+xml"}[kind]
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _hazard_rows(info: dict) -> list[dict]:

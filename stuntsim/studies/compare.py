@@ -222,6 +222,7 @@ def compare(
     executor: str | None = "auto",
     workers: int | None = None,
     scheduler: str | None = None,
+    progress: bool = False,
 ) -> Comparison:
     """Run the baseline (first) and its variants on the same seed and compare them, paired.
 
@@ -236,7 +237,8 @@ def compare(
     n_chunks = len(plan_chunks(samples, base.scenario.simulation.chunk_blocks))
     with make_executor(executor, workers, n_chunks=n_chunks, scheduler=scheduler) as pool:
         results: list[RiskResult] = [
-            run(v, samples=samples, seed=seed, executor=pool, keep_trajectories=0)
+            run(v, samples=samples, seed=seed, executor=pool, keep_trajectories=0,
+                progress=progress)
             for v in variants
         ]
     hazards = [*results[0].hazards, ANY]

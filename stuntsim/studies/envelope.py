@@ -172,6 +172,7 @@ def envelope(
     executor: str | None = "auto",
     workers: int | None = None,
     scheduler: str | None = None,
+    progress: bool = False,
 ) -> EnvelopeResult:
     """Run the stunt at each value of ``param`` (SI) and find the largest safe value."""
     dimension = _dimension(scenario, param)
@@ -179,7 +180,7 @@ def envelope(
     values = np.asarray(values, dtype=float)
     samples, seed = _samples_and_seed(scenario, samples, seed)
     variants = [scenario.with_nominal(param, float(v)) for v in values]
-    runs = _run_all(variants, samples, seed, executor, workers, scheduler)
+    runs = _run_all(variants, samples, seed, executor, workers, scheduler, progress)
     estimates = [result[hazard] for result, _ in runs]
     p = np.array([e.probability for e in estimates])
     upper = np.array([e.ci95[1] for e in estimates])
@@ -213,6 +214,7 @@ def envelope_2d(
     executor: str | None = "auto",
     workers: int | None = None,
     scheduler: str | None = None,
+    progress: bool = False,
 ) -> Envelope2DResult:
     """The hazard's probability over a grid of two parameters, on common random numbers."""
     dim_x, dim_y = _dimension(scenario, param_x), _dimension(scenario, param_y)
@@ -224,7 +226,7 @@ def envelope_2d(
         scenario.with_nominal(param_y, float(vy)).with_nominal(param_x, float(vx))
         for vy in values_y for vx in values_x
     ]
-    runs = _run_all(variants, samples, seed, executor, workers, scheduler)
+    runs = _run_all(variants, samples, seed, executor, workers, scheduler, progress)
     results = [r[hazard] for r, _ in runs]
     for note in dict.fromkeys(note for _, notes in runs for note in notes):
         warnings.warn(note, StuntWarning, stacklevel=2)
@@ -267,11 +269,23 @@ def _run_warnings(runs, values, scale: float, unit: str) -> list[str]:
     return notes
 
 
-def _run_all(variants, samples, seed, executor, workers, scheduler=None):
+def _run_all(variants, samples, seed, executor, workers, scheduler=None, progress=False):
     """One run per variant; the variants (not the chunks) are spread over the executor."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(variants), unit="value", desc="envelope", leave=False)
+    runs = []
     with make_executor(executor, workers, n_chunks=len(variants),
                        scheduler=scheduler) as pool:
-        return list(pool.map(_run_one, (samples, seed), variants))
+        for outcome in pool.map(_run_one, (samples, seed), variants):
+            runs.append(outcome)
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return runs
 
 
 def _crossing(values, curve, target, direction) -> float | None:

@@ -22,8 +22,8 @@ from stuntsim.scenario import ResolvedScenario
 BATCH = 8192  # samples per model call (the model's fast regime)
 
 
-def margin_function(resolved: ResolvedScenario, hazard: str, *, executor=None
-                    ) -> MarginFunction:
+def margin_function(resolved: ResolvedScenario, hazard: str, *, executor=None,
+                    progress=None) -> MarginFunction:
     """``f(values (m, d)) -> margins (m,)`` of one hazard, in SI, columns in the order of
     ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples,
     spread over ``executor`` (an open executor from
@@ -32,7 +32,8 @@ def margin_function(resolved: ResolvedScenario, hazard: str, *, executor=None
     model = kind_of(resolved).model(resolved)
     if hazard not in model.hazards:
         raise ValueError(f"unknown hazard {hazard!r}: one of {list(model.hazards)}")
-    return MarginFunction(model, hazard, resolved.uncertain_names, executor=executor)
+    return MarginFunction(model, hazard, resolved.uncertain_names, executor=executor,
+                          progress=progress)
 
 
 class MarginFunction:
@@ -40,8 +41,10 @@ class MarginFunction:
     keeping count of the takes that did not get through the stunt
     (:mod:`stuntsim.completion`)."""
 
-    def __init__(self, model, hazard: str, names: list[str], *, executor=None):
+    def __init__(self, model, hazard: str, names: list[str], *, executor=None,
+                 progress=None):
         self.model = model
+        self.progress = progress  # a tqdm bar counting evaluated takes, or None
         self.hazard = hazard
         self.names = names
         self.executor = executor if executor is not None else SerialExecutor()
@@ -60,6 +63,8 @@ class MarginFunction:
             if problem is not None:
                 raise ScenarioError(problem, source=self.model.resolved.source)
             out[start:start + margins.shape[0]] = margins
+            if self.progress is not None:
+                self.progress.update(margins.shape[0])
             self._endings.append(ending)
             self._progress.append(progress)
         return out

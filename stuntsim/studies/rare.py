@@ -39,6 +39,7 @@ def rare_event(
     n_per_level: int = 1000, p0: float = SUBSET_P0, replicates: int = SUBSET_REPLICATES,
     n_qmc: int = 1024, randomisations: int = 8, seed: int | None = None,
     executor=None, workers: int | None = None, scheduler: str | None = None,
+    progress: bool = False,
 ):
     """P(hazard) by subset simulation (``method="subset"``) or randomised QMC (``"qmc"``).
 
@@ -55,18 +56,28 @@ def rare_event(
     names = resolved.uncertain_names
     if not names:
         raise ValueError("the scenario has no uncertain inputs")
-    with make_executor(executor or "serial", workers, scheduler=scheduler) as pool:
-        return _rare_event(resolved, hazard, method=method, n_per_level=n_per_level, p0=p0,
-                           replicates=replicates, n_qmc=n_qmc,
-                           randomisations=randomisations, seed=seed, executor=pool)
+    bar = None
+    if progress:  # the evaluations as they are made (a subset run's total is not known)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(unit="take", desc=f"{method} for {hazard}", leave=False)
+    try:
+        with make_executor(executor or "serial", workers, scheduler=scheduler) as pool:
+            return _rare_event(resolved, hazard, method=method, n_per_level=n_per_level,
+                               p0=p0, replicates=replicates, n_qmc=n_qmc,
+                               randomisations=randomisations, seed=seed, executor=pool,
+                               progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _rare_event(resolved, hazard, *, method, n_per_level, p0, replicates, n_qmc,
-                randomisations, seed, executor):
+                randomisations, seed, executor, progress):
     names = resolved.uncertain_names
     seed = resolved.scenario.seed if seed is None else int(seed)
     dists = [resolved.distributions[name] for name in names]
-    evaluate = margin_function(resolved, hazard, executor=executor)
+    evaluate = margin_function(resolved, hazard, executor=executor, progress=progress)
     rng = np.random.default_rng(seed)
     if method == "subset":
         def limit_state(z: np.ndarray) -> np.ndarray:

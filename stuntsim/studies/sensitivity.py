@@ -61,7 +61,7 @@ class SensitivityResult:
 def sensitivity(
     resolved: ResolvedScenario, hazard: str, *, n: int = 512, seed: int | None = None,
     bootstrap: int = 200, executor=None, workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: str | None = None, progress: bool = False,
 ) -> SensitivityResult:
     """First-order and total Sobol indices of each uncertain input on ``hazard``'s margin.
 
@@ -90,17 +90,29 @@ def sensitivity(
     if not names:
         raise ValueError("the scenario has no uncertain inputs to rank")
     batches = -(-n * (len(names) + 2) // BATCH)
-    with make_executor(executor, workers, n_chunks=batches, scheduler=scheduler) as pool:
-        return _sensitivity(resolved, hazard, n=n, seed=seed, bootstrap=bootstrap,
-                            executor=pool)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n * (len(names) + 2), unit="take", desc=f"sensitivity of {hazard}",
+                   leave=False)
+    try:
+        with make_executor(executor, workers, n_chunks=batches,
+                           scheduler=scheduler) as pool:
+            return _sensitivity(resolved, hazard, n=n, seed=seed, bootstrap=bootstrap,
+                                executor=pool, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
-def _sensitivity(resolved, hazard, *, n, seed, bootstrap, executor) -> SensitivityResult:
+def _sensitivity(resolved, hazard, *, n, seed, bootstrap, executor, progress
+                 ) -> SensitivityResult:
     names = resolved.uncertain_names
     if not names:
         raise ValueError("the scenario has no uncertain inputs to rank")
     seed = resolved.scenario.seed if seed is None else int(seed)
-    evaluate = margin_function(resolved, hazard, executor=executor)
+    evaluate = margin_function(resolved, hazard, executor=executor, progress=progress)
     recorded: dict[str, np.ndarray] = {}
     transform = {"name": "none"}
 

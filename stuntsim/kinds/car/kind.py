@@ -15,6 +15,7 @@ from stuntsim.kinds.car import report as car_report
 from stuntsim.kinds.car.hazards import (
     CAR_HARM_RELATIONS,
     car_harm,
+    car_hazards,
     quasi_static_rollover_threshold,
 )
 from stuntsim.kinds.car.model import FIELD_RESOLUTION, CarModel, Parameters, grid_memory
@@ -145,6 +146,9 @@ class CarKind(StuntKind):
 
     def take_facts(self, result) -> dict[str, tuple[np.ndarray, str]]:
         return car_report.take_facts(result)
+
+    def all_hazards(self):
+        return car_hazards(has_drops=True, has_people_stepping_out=True)
 
     def figure_builders(self, result, info: dict) -> dict:
         from stuntsim.kinds.car.figures import figure_builders

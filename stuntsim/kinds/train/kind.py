@@ -22,7 +22,7 @@ from stuntsim.errors import StuntWarning
 from stuntsim.kinds.base import MatrixInput, StuntKind
 from stuntsim.kinds.train import report as train_report
 from stuntsim.kinds.train.harm import TRAIN_HARM_RELATIONS, train_harm
-from stuntsim.kinds.train.model import TrainModel
+from stuntsim.kinds.train.model import TRAIN_HAZARDS, TrainModel
 from stuntsim.kinds.train.motion import cant_deficiency, speed_at_cant_deficiency
 from stuntsim.kinds.train.schema import POSTURE_NAMES, TrainScenario
 from stuntsim.kinds.train.track import Track
@@ -191,6 +191,9 @@ class TrainKind(StuntKind):
 
     def failures_csv(self, result) -> str:
         return train_report.failures_csv(result)
+
+    def all_hazards(self):
+        return dict(TRAIN_HAZARDS)
 
     def take_facts(self, result) -> dict[str, tuple[np.ndarray, str]]:
         """Per take: where the first failure happened, and per hazard the performer it
