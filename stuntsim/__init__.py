@@ -6,6 +6,8 @@
 >>> result.estimates["collision"].probability                             # doctest: +SKIP
 """
 
+import logging
+
 from stuntsim.errors import IncompleteRunError, NumericalError, StuntsimError
 from stuntsim.risk.montecarlo import ANY
 from stuntsim.runner import RiskResult, StuntWarning, load_result, run
@@ -17,6 +19,10 @@ from stuntsim.scenario import (
     scenario_json_schema,
 )
 from stuntsim.version import __version__
+
+# what the tool decides (chunking, executor, plan) is logged on "stuntsim"; silent unless the
+# application configures logging (the CLI's -v does)
+logging.getLogger("stuntsim").addHandler(logging.NullHandler())
 
 __all__ = [
     "ANY",

@@ -43,6 +43,7 @@ A pool or client passed in by the caller is never shut down by stuntsim.
 from __future__ import annotations
 
 import ast
+import logging
 import multiprocessing
 import os
 import pickle
@@ -83,6 +84,9 @@ class _Reusable:
 
 
 class SerialExecutor(_Reusable):
+    def describe(self) -> str:
+        return "serial (this process)"
+
     def map(self, fn, context, items):
         for item in items:
             yield fn(context, item)
@@ -148,6 +152,10 @@ class ProcessExecutor(_Reusable):
         self._context: Any = None
         self._token = 0
         self._payload = b""
+
+    def describe(self) -> str:
+        method = _process_context().get_start_method()
+        return f"process pool of {self.workers} workers ({method})"
 
     def map(self, fn, context, items):
         if self._pool is None:
@@ -217,6 +225,10 @@ class DaskExecutor(_Reusable):
                 self._owned.append(cluster)
             self._owned.insert(0, self._client)
         return self._client
+
+    def describe(self) -> str:
+        where = self.scheduler or ("a LocalCluster" if self._client is None else "a client")
+        return f"Dask distributed ({where})"
 
     def slots(self) -> int:
         """Threads across the cluster's workers (at least 1)."""
@@ -296,6 +308,8 @@ def make_executor(
             if allowed:
                 return ProcessExecutor(min(workers or cores, n_chunks))
             warnings.warn(f"running on one core: {why}", RuntimeWarning, stacklevel=3)
+        elif n_chunks <= 1:
+            logging.getLogger(__name__).info("one chunk: running in this process")
         return SerialExecutor()
     if name == "serial":
         return SerialExecutor()

@@ -10,6 +10,7 @@ re-simulated for the figures (the model is deterministic given a take's draws).
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -24,10 +25,12 @@ from stuntsim.kinds import kind_of
 from stuntsim.kinds.base import Hazard, unread_uncertain
 from stuntsim.parallel import Executor, make_executor
 from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate, failed
-from stuntsim.risk.sampling import Chunk, draw, plan_chunks
+from stuntsim.risk.sampling import BLOCK_SIZE, Chunk, draw, plan_chunks
 from stuntsim.scenario import MAX_SAMPLES, MAX_SEED, ResolvedScenario
 
 __all__ = ["RiskResult", "StuntWarning", "load_result", "run"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -182,8 +185,13 @@ def run(
 
     bar = _progress(samples, progress)
     context = (model, seed, names)
+    log.info("%s: %d takes, seed %d, in %d chunk(s) of %d block(s) of %d takes; %d uncertain "
+             "inputs", scenario.source, samples, seed, len(chunks), chunk_blocks, BLOCK_SIZE,
+             len(names))
     with make_executor(executor, workers, n_chunks=len(chunks),
                        scheduler=scheduler) as pool:
+        log.info("executor: %s", pool.describe() if hasattr(pool, "describe") else
+                 type(pool).__name__)
         for chunk, drawn, outcome, read in pool.map(_simulate_chunk, context, chunks):
             if chunk.start == 0:  # the first chunk: every uncertain input must be taken
                 _check_read(scenario, names, read)
@@ -219,6 +227,9 @@ def run(
         warnings.warn(completion.warning, StuntWarning, stacklevel=2)
         result.warnings.append(completion.warning)
     result.runtime = time.perf_counter() - started
+    log.info("%d of %d takes got through the stunt; %s in %.1f s", completion.completed,
+             samples, ", ".join(f"{name} {result.estimates[name].failures}"
+                                for name in hazards), result.runtime)
     return result
 
 

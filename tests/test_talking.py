@@ -51,3 +51,14 @@ def test_long_commands_show_progress_when_asked_and_not_when_quiet(args, bar, tm
     assert bar in capsys.readouterr().err
     assert main([*args, "--out", str(tmp_path / "b"), "--quiet"]) == 0
     assert bar not in capsys.readouterr().err
+
+
+def test_verbose_says_what_the_tool_decides_and_quiet_by_default(tmp_path, capsys):
+    args = ["run", str(TRAIN), "--samples", "300", "--no-plots", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "a"), "-v"]) == 0
+    err = capsys.readouterr().err
+    assert "stuntsim: executor: serial (this process)" in err  # 300 takes: one chunk
+    assert "300 takes, seed" in err
+    assert "of 300 takes got through the stunt" in err
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0  # and without -v, nothing
+    assert "stuntsim: executor" not in capsys.readouterr().err

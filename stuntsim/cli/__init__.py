@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    _configure_logging(args.verbose)
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
@@ -89,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
         + _hazard_list(),
     )
     parser.add_argument("--version", action="version", version=f"stuntsim {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say what the tool decides (-v: the plan, chunks and executor; "
+                        "-vv: more)")
     sub = parser.add_subparsers(dest="command")
 
     run = _command(sub, "run", help="simulate a scenario and report its risk")
@@ -200,12 +204,33 @@ EXAMPLES = {
 
 
 def _command(sub, name: str, help: str, **kwargs) -> argparse.ArgumentParser:
-    """A subcommand whose --help ends with examples (and the hazards, where it takes one)."""
+    """A subcommand whose --help ends with examples (and the hazards, where it takes one);
+    -v is accepted after the command too."""
     epilog = EXAMPLES[name]
     if name in ("run", "envelope", "sensitivity"):
         epilog += "\n\n" + _hazard_list()
-    return sub.add_parser(name, help=help, description=help, epilog=epilog,
-                          formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+    command = sub.add_parser(name, help=help, description=help, epilog=epilog,
+                             formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+    command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                         help="say what the tool decides (-vv: more)")
+    return command
+
+
+def _configure_logging(verbosity: int) -> None:
+    """-v: the tool's decisions on stderr (INFO), -vv: DEBUG. Without it, nothing (a
+    handler an earlier call in this process added is removed)."""
+    import logging
+
+    logger = logging.getLogger("stuntsim")
+    logger.handlers = [h for h in logger.handlers if not getattr(h, "_stuntsim_cli", False)]
+    if verbosity <= 0:
+        logger.setLevel(logging.NOTSET)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("stuntsim: %(message)s"))
+    handler._stuntsim_cli = True
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
 
 
 def _hazard_list() -> str:
