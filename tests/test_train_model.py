@@ -2,8 +2,8 @@
 
 Each test builds a small ``kind: train`` scenario in memory, runs the batched model and
 checks a margin against a closed form. "REFERENCES.md" means the "Train roof" section of
-/work/shared/REFERENCES.md; "(P…)", "(L…)", "(M…)" are the equation labels of
-stuntsim.kinds.train.performer and stuntsim.kinds.train.motion.
+docs/REFERENCES.md (the sourced figures, each with its original source); "(P…)", "(L…)",
+"(M…)" are the equation labels of stuntsim.kinds.train.performer and stuntsim.kinds.train.motion.
 """
 
 from __future__ import annotations

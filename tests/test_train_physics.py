@@ -1,7 +1,8 @@
 """Closed-form checks of the train-roof physics (stuntsim.kinds.train).
 
 Each test says where its expected number comes from; "REFERENCES.md" means the
-"Train roof" section of /work/shared/REFERENCES.md.
+"Train roof" section of docs/REFERENCES.md (the project's copy of the sourced figures,
+each with its original source).
 """
 
 import numpy as np

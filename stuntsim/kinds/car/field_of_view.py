@@ -76,7 +76,8 @@ UN Regulation No. 125, uniform provisions concerning the approval of motor vehic
 regard to the forward field of vision of the motor vehicle driver (180° forward field).
 SAE J1050, Describing and Measuring the Driver's Field of View; SAE J941, Motor Vehicle
 Drivers' Eye Locations. BBC safety guidance on camera cars (door and bonnet cameras on
-public roads). All as summarised in ../shared/REFERENCES.md, "Visibility and reaction".
+public roads). Figures copied with their sources into docs/REFERENCES.md, "Visibility and
+reaction".
 """
 
 from __future__ import annotations

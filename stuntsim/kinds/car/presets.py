@@ -1,6 +1,7 @@
 """Vehicle presets: every figure with its source, or marked as an assumption.
 
-Values are SI. A figure marked ``assumption`` has no source in ../shared/REFERENCES.md;
+Values are SI. A figure marked ``assumption`` has no published source (docs/REFERENCES.md
+lists the sourced ones);
 a scenario that relies on it should make it uncertain (the Rome scenario does).
 """
 
