@@ -240,23 +240,31 @@ def failures_csv(result) -> str:
 
 def take_facts(result) -> dict[str, tuple[np.ndarray, str]]:
     """Per take: what ended it (a building, a person, a drop: by name), how fast, and the
-    car's extremes (for :mod:`stuntsim.takes`)."""
+    car's extremes (for :mod:`stuntsim.takes`). Names are looked up per object, then
+    indexed by take (no loop over takes)."""
     details, street = result.details, result.street
     n = result.samples
-    hit = np.full(n, "", dtype=object)
-    speed = np.full(n, np.nan)
-    events = [("collision", "collision_speed", result.object_hit),
-              ("person_struck", "person_speed", result.person_hit)]
+
+    def by_index(labels: list[str], index: np.ndarray) -> np.ndarray:
+        """labels[index], "" where index is −1."""
+        table = np.array(["", *labels], dtype=object)
+        return table[np.asarray(index, dtype=int) + 1]
+
+    objects = [street.collision_name(i)
+               for i in range(len(street.collision_solids) + len(street.barriers))]
+    people = [street.person_label(i) for i in range(len(street.people) + len(street.walkers))]
+    nearest = by_index(objects, details["collision_object"])
+    events = [("collision", "collision_speed", nearest),
+              ("person_struck", "person_speed", by_index(people, details["person_index"]))]
     if "departure" in result.margins:
         events.append(("departure", "departure_speed",
-                       lambda k: street.drops[int(details["departure_drop"][k])].name))
-    for hazard, speed_field, name_of in events:
-        happened = np.flatnonzero(failed(result.margins[hazard]) & (hit == ""))
-        for k in happened:
-            hit[k] = name_of(int(k))
+                       by_index([d.name for d in street.drops], details["departure_drop"])))
+    hit = np.full(n, "", dtype=object)
+    speed = np.full(n, np.nan)
+    for hazard, speed_field, names in events:  # the first event named wins (as before)
+        happened = failed(result.margins[hazard]) & (hit == "")
+        hit[happened] = names[happened]
         speed[happened] = details[speed_field][happened] * TO_KMH
-    nearest = np.array([result.object_hit(int(k)) for k in range(n)], dtype=object) \
-        if street.collision_solids or street.barriers else np.full(n, "", dtype=object)
     return {
         "hit": (hit, ""),
         "impact_speed": (speed, "km/h"),
