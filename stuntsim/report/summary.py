@@ -18,13 +18,12 @@ import numpy as np
 from stuntsim import __version__
 from stuntsim.kinds import kind_of
 from stuntsim.outputs import OutputDir, owned_by
-from stuntsim.risk.montecarlo import ANY, bounded_mean, failed, margin_quantiles
+from stuntsim.risk.montecarlo import ANY, QUANTILES, bounded_mean, failed, margin_stats
 from stuntsim.severity import matrix_cell, over_takes
 from stuntsim.takes import result_npz, takes_parquet
 
 __all__ = ["QUANTILES", "summary", "summary_files", "write_summary"]
 
-QUANTILES = (0.001, 0.01, 0.05, 0.5, 0.95)
 
 MATRIX_SCALE = ("5 × 5: likelihood per take (1 very unlikely < 1e-4 … 5 very likely ≥ 0.1, "
                 "one per decade) × severity (1 negligible … 5 fatal: the worst outcome "
@@ -43,7 +42,7 @@ def summary(result) -> dict[str, Any]:
     for name, hazard in result.hazards.items():
         estimate = result.estimates[name]
         entry = estimate.to_dict()
-        entry.update(_margin_stats(result.margins[name] * hazard.display_scale))
+        entry.update(margin_stats(result.margins[name] * hazard.display_scale))
         entry.update({"description": hazard.description, "margin_unit": hazard.unit})
         entry.update(kind.hazard_facts(result, name))
         entry["over_takes"] = _over_takes(estimate, takes)
@@ -103,15 +102,6 @@ def write_summary(result, out_dir: Path, info: dict[str, Any] | None = None) -> 
 # --------------------------------------------------------------------------------------
 # pieces
 # --------------------------------------------------------------------------------------
-
-
-def _margin_stats(margins: np.ndarray) -> dict[str, Any]:
-    finite = margins[np.isfinite(margins)]
-    return {
-        "margin_quantiles": margin_quantiles(finite, QUANTILES) if finite.size else {},
-        "worst_margin": float(finite.min()) if finite.size else None,
-        "applicable": bool(finite.size),
-    }
 
 
 def _over_takes(estimate, takes: int) -> dict[str, Any]:

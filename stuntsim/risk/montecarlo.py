@@ -21,6 +21,7 @@ import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.special as sc
@@ -152,8 +153,23 @@ def estimate_probability(margins: np.typing.ArrayLike) -> ProbabilityEstimate:
     return _estimate(int(np.count_nonzero(failed(margins))), margins.size)
 
 
+#: The margin quantiles every summary reports.
+QUANTILES = (0.001, 0.01, 0.05, 0.5, 0.95)
+
+
+def margin_stats(margins: np.ndarray) -> dict[str, Any]:
+    """A hazard's margins in a summary: quantiles and worst of the finite ones, and whether
+    any is finite (an infinite margin: the hazard never came near, e.g. no one to strike)."""
+    finite = np.asarray(margins)[np.isfinite(margins)]
+    return {
+        "margin_quantiles": margin_quantiles(finite, QUANTILES) if finite.size else {},
+        "worst_margin": float(finite.min()) if finite.size else None,
+        "applicable": bool(finite.size),
+    }
+
+
 def margin_quantiles(
-    margins: np.typing.ArrayLike, qs: Sequence[float] = (0.001, 0.01, 0.05, 0.5, 0.95)
+    margins: np.typing.ArrayLike, qs: Sequence[float] = QUANTILES
 ) -> dict[str, float]:
     """Empirical quantiles of the margins, keyed ``"q0.001"``, ``"q0.5"``, …
 

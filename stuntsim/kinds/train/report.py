@@ -20,12 +20,10 @@ from stuntsim.kinds.base import MatrixInput
 from stuntsim.kinds.train.harm import fall_from_train_fatality, structure_strike_fatality
 from stuntsim.kinds.train.schema import POSTURE_NAMES
 from stuntsim.outputs import csv_text
-from stuntsim.risk.montecarlo import ANY, failed, margin_quantiles, spread
+from stuntsim.risk.montecarlo import ANY, failed, margin_stats, spread
 from stuntsim.units import display_scale, display_unit
 
 __all__ = ["failures_csv", "hazard_facts", "matrix_input", "summary_sections", "table_notes"]
-
-QUANTILES = (0.001, 0.01, 0.05, 0.5, 0.95)
 
 
 def hazard_facts(result, name: str) -> dict[str, Any]:
@@ -88,22 +86,13 @@ def table_notes(info: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _margin_stats(margins: np.ndarray) -> dict[str, Any]:
-    finite = margins[np.isfinite(margins)]
-    return {
-        "margin_quantiles": margin_quantiles(finite, QUANTILES) if finite.size else {},
-        "worst_margin": float(finite.min()) if finite.size else None,
-        "applicable": bool(finite.size),
-    }
-
-
 def _performers(result, name: str) -> dict[str, Any]:
     hazard = result.hazards[name]
     out = {}
     for j, performer in enumerate(result.performer_names):
         estimate = result.performer_estimates[name][j]
         entry = estimate.to_dict()
-        entry.update(_margin_stats(result.performer_margins[name][:, j] * hazard.display_scale))
+        entry.update(margin_stats(result.performer_margins[name][:, j] * hazard.display_scale))
         happened = failed(result.performer_margins[name][:, j])
         if happened.any():
             speed = result.performer_details[name]["speed"][happened, j] * TO_KMH
