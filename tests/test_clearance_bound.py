@@ -72,10 +72,10 @@ def test_skipping_queries_changes_no_margin_and_no_fact(rome, monkeypatch):
 
     original_kerbs = monitors.MotionLimits.kerbs
 
-    def kerbs_every_step(self, active, x, y, yaw, vy):
+    def kerbs_every_step(self, active, x, y, yaw, vy, *cos_sin):
         if self._kerb_bound is not None:
             self._kerb_bound.bound[:] = -np.inf  # unknown: query everything
-        return original_kerbs(self, active, x, y, yaw, vy)
+        return original_kerbs(self, active, x, y, yaw, vy, *cos_sin)
 
     monkeypatch.setattr("stuntsim.kinds.car.model.Contacts", EveryStep)
     monkeypatch.setattr(monitors.MotionLimits, "kerbs", kerbs_every_step)

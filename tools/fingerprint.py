@@ -38,6 +38,8 @@ def fingerprint(name: str) -> dict:
     info.pop("runtime_s", None)
     # the scenario file's own hash changes with its comments; the results must not
     info.pop("scenario_sha256", None)
+    # where the checkout lies is no result either (a worktree of another commit, say)
+    _drop_key(info, "scenario_file")
     arrays = {}
     for group in ("margins", "draws", "details", "worst"):
         values = getattr(result, group, {})
@@ -49,6 +51,17 @@ def fingerprint(name: str) -> dict:
             else:
                 arrays[f"{group}/{key}"] = _digest(item)
     return {"summary": info, "arrays": arrays}
+
+
+def _drop_key(tree, key: str) -> None:
+    """Remove ``key`` wherever it occurs in nested dicts and lists."""
+    if isinstance(tree, dict):
+        tree.pop(key, None)
+        for value in tree.values():
+            _drop_key(value, key)
+    elif isinstance(tree, list):
+        for value in tree:
+            _drop_key(value, key)
 
 
 def _summary(result) -> dict:

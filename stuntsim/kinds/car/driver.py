@@ -97,6 +97,7 @@ class TransportDelay:
         self.ring = int(self.steps.max()) + 1
         self.buffers = np.zeros((channels, self.ring, self.steps.size))
         self._sample = np.arange(self.steps.size)
+        self._flat = self.buffers.reshape(channels, -1)  # views: one flat gather per channel
 
     def push(self, step: int, *values: np.ndarray) -> tuple[np.ndarray, ...]:
         """Store this step's decisions; return what reaches the car at this step."""
@@ -106,7 +107,11 @@ class TransportDelay:
                 buffer[:] = value
             buffer[slot] = value
         applied = (step - self.steps) % self.ring
-        return tuple(buffer[applied, self._sample] for buffer in self.buffers)
+        # element (applied[i], i) of each (ring, n) buffer, by its flat position: the same
+        # values as buffer[applied, sample], with one index array instead of two
+        applied *= self.steps.size
+        applied += self._sample
+        return tuple(flat.take(applied) for flat in self._flat)
 
 
 class DriverCommand(NamedTuple):
@@ -152,15 +157,16 @@ class Driver:
         self.speed_preview = p.array("driver.speed_preview")
 
     def command(self, t: float, state: np.ndarray, s_rear: np.ndarray, cg_to_rear,
-                swerve=None) -> DriverCommand:
+                swerve=None, cos_sin=None) -> DriverCommand:
         """The driver's decision at time ``t`` for the car in ``state`` (7, n).
 
         ``s_rear`` is the previous step's arc length of the rear axle (a guess for the
-        projection); ``swerve`` an extra sideways aim [m] (None: no lookout).
+        projection); ``swerve`` an extra sideways aim [m] (None: no lookout); ``cos_sin``
+        cos ψ and sin ψ of the state's heading, if already computed.
         """
         path = self.path
         x, y, yaw, vx, vy, yaw_rate = state[:6]
-        cos_yaw, sin_yaw = np.cos(yaw), np.sin(yaw)
+        cos_yaw, sin_yaw = (np.cos(yaw), np.sin(yaw)) if cos_sin is None else cos_sin
         speed = np.hypot(vx, vy)
         # (D1, D2) pure pursuit from the rear axle
         rx, ry = x - cg_to_rear * cos_yaw, y - cg_to_rear * sin_yaw

@@ -89,14 +89,19 @@ class ClearanceBound:
             self.bound -= np.hypot(x - px, y - py) + np.abs(yaw - pyaw) * self.reach
         self._pose = (x, y, yaw)
 
-    def query(self, need, x, y, yaw) -> tuple[np.ndarray, FootprintClearance | None]:
-        """The field's answers for the samples ``need`` (indices, answers)."""
+    def query(self, need, x, y, yaw, cos_sin=None) -> tuple[np.ndarray,
+                                                           FootprintClearance | None]:
+        """The field's answers for the samples ``need`` (indices, answers); ``cos_sin``
+        holds cos ψ and sin ψ of ``yaw`` if already computed."""
         index = np.flatnonzero(need)
         if not index.size:
             return index, None
+        if cos_sin is None:
+            cos_sin = np.cos(yaw), np.sin(yaw)
         clear = self.field.footprint_clearance(
             x[index], y[index], yaw[index], self.front[index], self.rear[index],
-            self.half_width[index], vertex_reach=self.vertex_reach)
+            self.half_width[index], vertex_reach=self.vertex_reach,
+            cos_sin=(cos_sin[0][index], cos_sin[1][index]))
         self.bound[index] = np.minimum(clear.distance, self.field.exact_band) - self.allowance
         return index, clear
 
@@ -170,15 +175,16 @@ class Contacts:
         self.collision_angle = np.full(n, np.nan)
         self.edge = np.full(n, np.inf)  # this step's edge margin (for recording)
 
-    def solids(self, active, x, y, yaw) -> FootprintClearance:
-        """This step's clearance to the solids; updates the running minimum."""
+    def solids(self, active, x, y, yaw, cos_sin) -> FootprintClearance:
+        """This step's clearance to the solids; updates the running minimum. ``cos_sin``
+        holds cos ψ and sin ψ of ``yaw``."""
         if self._bound is None:  # nothing solid beside the road (a drop and barriers only)
             clear = _nothing_near(self.n)
         else:
             # only where the field's answer could be a new minimum (ClearanceBound)
             self._bound.advance(x, y, yaw)
             need = active if self.every_step else active & ~(self._bound.bound > self.min_clear)
-            clear = _spread(self.n, *self._bound.query(need, x, y, yaw))
+            clear = _spread(self.n, *self._bound.query(need, x, y, yaw, cos_sin))
         closer = active & (clear.distance < self.min_clear)
         self.min_clear = np.where(closer, clear.distance, self.min_clear)
         self.nearest_object = np.where(closer, clear.solid_index, self.nearest_object)
@@ -311,12 +317,14 @@ class People:
         self.person_speed = np.full(n, np.nan)
         self.person_closest_speed = np.full(n, np.nan)
 
-    def update(self, active, t_now, x, y, yaw, speed, s_front_axle, mu, grade) -> np.ndarray:
-        """Clearances to everyone this step; the lookout looks. Returns who was struck."""
+    def update(self, active, t_now, x, y, yaw, speed, s_front_axle, mu, grade,
+               cos_sin=None) -> np.ndarray:
+        """Clearances to everyone this step; the lookout looks. Returns who was struck.
+        ``cos_sin``: cos ψ and sin ψ of ``yaw``, if already computed."""
         street, front, rear, half_width = self.street, self.front, self.rear, self.half_width
         if street.people:
             pdist, pindex = people_clearance(street.people, x, y, yaw, front, rear,
-                                             half_width)
+                                             half_width, cos_sin=cos_sin)
             person_closer = active & (pdist < self.min_person)
             self.min_person = np.where(person_closer, pdist, self.min_person)
             struck = active & (pdist <= 0.0)
@@ -398,18 +406,19 @@ class MotionLimits:
         self.max_speed = np.where(active, np.maximum(self.max_speed, speed), self.max_speed)
         self.max_ay = np.where(active, np.maximum(self.max_ay, ay), self.max_ay)
 
-    def kerbs(self, active, x, y, yaw, vy) -> None:
-        """The sideways (body-lateral) speed pushed into a kerb the footprint touches."""
+    def kerbs(self, active, x, y, yaw, vy, cos_sin) -> None:
+        """The sideways (body-lateral) speed pushed into a kerb the footprint touches;
+        ``cos_sin`` holds cos ψ and sin ψ of ``yaw``."""
         if self._kerb_bound is None:
             return
         # only footprints that may touch a kerb (ClearanceBound): the margin needs contact
         self._kerb_bound.advance(x, y, yaw)
         index, kerb = self._kerb_bound.query(active & ~(self._kerb_bound.bound > 0.0),
-                                             x, y, yaw)
+                                             x, y, yaw, cos_sin)
         if kerb is None:
             return
-        yaw, vy = yaw[index], vy[index]
-        lateral_x, lateral_y = -np.sin(yaw) * vy, np.cos(yaw) * vy
+        vy = vy[index]
+        lateral_x, lateral_y = -cos_sin[1][index] * vy, cos_sin[0][index] * vy
         into = -(lateral_x * kerb.normal_x + lateral_y * kerb.normal_y)
         touching = kerb.distance <= 0.0
         self.kerb_slide[index] = np.where(touching,

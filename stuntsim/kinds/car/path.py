@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -61,6 +62,14 @@ class ReferencePath:
         index = np.clip(np.rint(np.asarray(s) / self.spacing).astype(np.intp), 0, self.x.size - 1)
         return self.heading[index]
 
+    @cached_property
+    def _cos_heading(self) -> np.ndarray:  # tabulated once: np.cos is ~8× np.tan per element
+        return np.cos(self.heading)
+
+    @cached_property
+    def _sin_heading(self) -> np.ndarray:
+        return np.sin(self.heading)
+
     def project(
         self, px: np.ndarray, py: np.ndarray, s_guess: np.ndarray, iterations: int = 2
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -74,8 +83,8 @@ class ReferencePath:
         s = np.asarray(s_guess, dtype=float)
         for _ in range(iterations):
             index = np.clip(np.rint(s / self.spacing).astype(np.intp), 0, last)
-            cos_h = np.cos(self.heading[index])
-            sin_h = np.sin(self.heading[index])
+            cos_h = self._cos_heading[index]
+            sin_h = self._sin_heading[index]
             dx = px - self.x[index]
             dy = py - self.y[index]
             s = index * self.spacing + dx * cos_h + dy * sin_h
