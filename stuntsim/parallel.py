@@ -34,6 +34,14 @@ flight (:data:`WINDOW_PER_WORKER` per worker) and yields each result as soon as 
 next in order; a result is dropped as soon as the caller has taken it. The driver process
 therefore holds a few chunks' results, never the whole run's.
 
+**Progress within a chunk.** ``map(..., progress=tracker)`` (a
+:class:`stuntsim.progress.Tracker`) lets a running item report how far it has got: the
+task finds its reporter with :func:`stuntsim.progress.current` and each executor carries
+the counts back (serial: directly; process pool: a queue the workers were started with;
+Dask: worker events the client subscribes to), draining them while it waits for the next
+result. The item's key on the tracker is its position in ``items``; the caller finishes it
+when the result arrives. Without a tracker nothing of this runs.
+
 **Reusable.** An executor is a context manager: a pool or cluster started for one
 ``map`` is kept for the next one with the same context (a subset simulation calls the
 model once per Markov-chain step) and shut down on ``close()`` / leaving the ``with``.
@@ -43,19 +51,25 @@ A pool or client passed in by the caller is never shut down by stuntsim.
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
 import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import sys
+import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from typing import Any, Protocol
 
+from stuntsim import progress as _progress
 from stuntsim.errors import StuntsimError
 
 #: chunks in flight per worker: one running, one queued behind it (so a worker never waits
@@ -63,11 +77,15 @@ from stuntsim.errors import StuntsimError
 WINDOW_PER_WORKER = 2
 #: how long to wait for a Dask scheduler to answer before saying it cannot be reached
 CONNECT_TIMEOUT = "20s"
+#: seconds the driver waits for a result before passing on the partial counts that arrived
+POLL = 0.1
 
 
 class Executor(Protocol):
-    def map(self, fn: Callable[[Any, Any], Any], context: Any, items: Iterable) -> Iterator:
-        """Yield ``fn(context, item)`` for each item, in order."""
+    def map(self, fn: Callable[[Any, Any], Any], context: Any, items: Iterable, *,
+            progress: Any = None) -> Iterator:
+        """Yield ``fn(context, item)`` for each item, in order; with ``progress`` (a
+        :class:`stuntsim.progress.Tracker`) pass on the items' partial counts."""
 
 
 class _Reusable:
@@ -87,9 +105,15 @@ class SerialExecutor(_Reusable):
     def describe(self) -> str:
         return "serial (this process)"
 
-    def map(self, fn, context, items):
-        for item in items:
-            yield fn(context, item)
+    def map(self, fn, context, items, *, progress=None):
+        if progress is None:
+            for item in items:
+                yield fn(context, item)
+            return
+        for key, item in enumerate(items):
+            with _progress.reporting(functools.partial(progress.partial, key)):
+                value = fn(context, item)
+            yield value
 
 
 def _windowed(submit: Callable[[Any], Any], result: Callable[[Any], Any], items: Iterable,
@@ -113,11 +137,72 @@ def _windowed(submit: Callable[[Any], Any], result: Callable[[Any], Any], items:
 _WORKER_CONTEXT: tuple[int, Any] = (-1, None)
 
 
-def _call_in_worker(fn, token: int, payload: bytes, item):
+#: where a worker process sends its partial counts (the queue its pool was started with)
+_WORKER_QUEUE: Any = None
+
+
+def _start_worker(progress_queue) -> None:
+    global _WORKER_QUEUE
+    _WORKER_QUEUE = progress_queue
+
+
+def _call_in_worker(fn, token: int, payload: bytes, item, channel=None):
     global _WORKER_CONTEXT
     if _WORKER_CONTEXT[0] != token:  # a new model: unpickle it once in this worker
         _WORKER_CONTEXT = (token, pickle.loads(payload))
-    return fn(_WORKER_CONTEXT[1], item)
+    if channel is None or _WORKER_QUEUE is None:
+        return fn(_WORKER_CONTEXT[1], item)
+    map_id, key, interval = channel
+    sink = _WORKER_QUEUE
+    with _progress.reporting(lambda done: sink.put((map_id, key, done)), interval):
+        return fn(_WORKER_CONTEXT[1], item)
+
+
+def _drain(inbox, map_id: int, tracker) -> None:
+    """Pass the partial counts that arrived for this map to its tracker (others: stale)."""
+    while not inbox.empty():
+        sent_by, key, done = inbox.get()
+        if sent_by == map_id:
+            tracker.partial(key, done)
+
+
+def _result(future):
+    return future.result()
+
+
+def _channels(map_id: int, progress) -> Iterator:
+    """Per item submitted, in order: where its partial counts go (None: nowhere)."""
+    if progress is None:
+        return itertools.repeat(None)
+    interval = _progress.INTERVAL
+    return ((map_id, key, interval) for key in itertools.count())
+
+
+def _waiting(done_within: Callable[[Any, float], bool], drain: Callable[[], None]
+             ) -> Callable[[Any], Any]:
+    """``future.result()`` that drains partial counts every :data:`POLL` seconds while it
+    waits, and once more after (what a task sent before returning is then on the tracker
+    before its result)."""
+    def result(future):
+        drain()
+        while not done_within(future, POLL):
+            drain()
+        drain()
+        return future.result()
+
+    return result
+
+
+def _local_done_within(future, timeout: float) -> bool:
+    return not futures_wait([future], timeout=timeout).not_done
+
+
+def _dask_done_within(future, timeout: float) -> bool:
+    try:
+        _import_distributed().wait(future, timeout=timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 #: modules a forkserver loads once, so that each worker starts as a fork with them loaded
@@ -149,6 +234,8 @@ class ProcessExecutor(_Reusable):
     def __init__(self, workers: int | None = None):
         self.workers = workers or max(os.cpu_count() or 1, 1)
         self._pool: ProcessPoolExecutor | None = None
+        self._inbox: Any = None  # the workers' partial counts (progress), one per pool
+        self._maps = itertools.count()
         self._context: Any = None
         self._token = 0
         self._payload = b""
@@ -157,19 +244,28 @@ class ProcessExecutor(_Reusable):
         method = _process_context().get_start_method()
         return f"process pool of {self.workers} workers ({method})"
 
-    def map(self, fn, context, items):
+    def map(self, fn, context, items, *, progress=None):
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             mp_context=_process_context())
+            mp_context = _process_context()
+            self._inbox = mp_context.SimpleQueue()
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context,
+                                             initializer=_start_worker,
+                                             initargs=(self._inbox,))
         if self._context is not context:
             self._token += 1
             self._payload = pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL)
             self._context = context
         pool, token, payload = self._pool, self._token, self._payload
+        map_id = next(self._maps)
+        channels = _channels(map_id, progress)
+        result = (_result if progress is None else _waiting(
+            _local_done_within, functools.partial(_drain, self._inbox, map_id, progress)))
+
+        def submit(item):
+            return pool.submit(_call_in_worker, fn, token, payload, item, next(channels))
+
         try:
-            yield from _windowed(
-                lambda item: pool.submit(_call_in_worker, fn, token, payload, item),
-                lambda future: future.result(), items, WINDOW_PER_WORKER * self.workers)
+            yield from _windowed(submit, result, items, WINDOW_PER_WORKER * self.workers)
         except BrokenProcessPool as error:
             self.close()
             raise StuntsimError(
@@ -181,7 +277,9 @@ class ProcessExecutor(_Reusable):
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = None
+        if self._inbox is not None:
+            self._inbox.close()
+        self._pool = self._inbox = None
         self._context = None
 
 
@@ -204,6 +302,9 @@ class DaskExecutor(_Reusable):
         self.workers = workers
         self._context: Any = None
         self._scattered: Any = None
+        self._topic: str | None = None  # the workers' partial counts (progress) …
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()  # … as they arrive
+        self._maps = itertools.count()
 
     @property
     def client(self):
@@ -226,6 +327,11 @@ class DaskExecutor(_Reusable):
             self._owned.insert(0, self._client)
         return self._client
 
+    def _inbox_event(self, event) -> None:
+        """A worker's partial count (an event: (time, [map, item, done])), kept for the
+        thread that waits for results (this runs on the client's event loop)."""
+        self._inbox.put(tuple(event[1]))
+
     def describe(self) -> str:
         where = self.scheduler or ("a LocalCluster" if self._client is None else "a client")
         return f"Dask distributed ({where})"
@@ -234,7 +340,7 @@ class DaskExecutor(_Reusable):
         """Threads across the cluster's workers (at least 1)."""
         return max(sum(self.client.nthreads().values()), 1)
 
-    def map(self, fn, context, items):
+    def map(self, fn, context, items, *, progress=None):
         client = self.client
         if self._context is not context:
             # one copy of the model on every worker, deserialised once there
@@ -242,11 +348,26 @@ class DaskExecutor(_Reusable):
             self._context = context
         scattered = self._scattered
         distributed = _import_distributed()
+        if progress is None:
+            result = _result
+
+            def submit(item):
+                return client.submit(fn, scattered, item, pure=False)
+        else:
+            if self._topic is None:  # events the workers log, passed to this thread
+                self._topic = f"stuntsim-progress-{uuid.uuid4().hex}"
+                client.subscribe_topic(self._topic, self._inbox_event)
+            map_id, topic = next(self._maps), self._topic
+            channels = _channels(map_id, progress)
+            result = _waiting(_dask_done_within,
+                              functools.partial(_drain, self._inbox, map_id, progress))
+
+            def submit(item):
+                return client.submit(_call_on_dask, fn, scattered, item, topic,
+                                     next(channels), pure=False)
+
         try:
-            yield from _windowed(
-                lambda item: client.submit(fn, scattered, item, pure=False),
-                lambda future: future.result(), items,
-                WINDOW_PER_WORKER * self.slots())
+            yield from _windowed(submit, result, items, WINDOW_PER_WORKER * self.slots())
         except distributed.KilledWorker as error:
             raise StuntsimError(
                 f"a Dask worker died while computing a chunk ({error}); it may have run out "
@@ -255,12 +376,29 @@ class DaskExecutor(_Reusable):
             ) from None
 
     def close(self) -> None:
+        if self._topic is not None and self._client is not None:
+            try:
+                self._client.unsubscribe_topic(self._topic)
+            except (ValueError, RuntimeError, OSError):
+                pass  # a client already closed has no subscriptions left
+        self._topic = None
         for resource in self._owned:  # what this executor started, client first
             resource.close()
         if self._owned:
             self._client = None
         self._owned = []
         self._context = self._scattered = None
+
+
+def _call_on_dask(fn, context, item, topic: str, channel):
+    """A task on a Dask worker that logs its partial counts as events on ``topic``."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    map_id, key, interval = channel
+    with _progress.reporting(lambda done: worker.log_event(topic, [map_id, key, done]),
+                             interval):
+        return fn(context, item)
 
 
 def _import_distributed():
@@ -331,8 +469,10 @@ class _Borrowed(_Reusable):
     def __init__(self, inner):
         self.inner = inner
 
-    def map(self, fn, context, items):
-        return self.inner.map(fn, context, items)
+    def map(self, fn, context, items, *, progress=None):
+        if progress is None or not isinstance(self.inner, _Reusable):
+            return self.inner.map(fn, context, items)  # a foreign executor: whole items
+        return self.inner.map(fn, context, items, progress=progress)
 
 
 def main_module_allows_workers() -> tuple[bool, str]:

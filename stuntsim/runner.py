@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
 from stuntsim.kinds.base import Hazard, unread_uncertain
 from stuntsim.parallel import Executor, make_executor
+from stuntsim.progress import Relay, Tracker, step_callback
 from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate, failed
 from stuntsim.risk.sampling import BLOCK_SIZE, Chunk, draw, plan_chunks
 from stuntsim.scenario import MAX_SAMPLES, MAX_SEED, ResolvedScenario
@@ -133,7 +135,7 @@ def run(
     workers: int | None = None,
     scheduler: str | None = None,
     keep_trajectories: int | None = None,
-    progress: bool = False,
+    progress: bool | Callable[[int], None] = False,
 ) -> RiskResult:
     """Run the stunt ``samples`` times over its uncertain inputs.
 
@@ -152,7 +154,9 @@ def run(
     scheduler : str               A Dask scheduler's address (implies ``executor="dask"``).
     keep_trajectories : int       Takes kept whole for the figures (default: the
                                   scenario's), plus each hazard's worst.
-    progress : bool               Show a tqdm progress bar on stderr.
+    progress : bool               Show a tqdm progress bar on stderr, counting takes; it
+                                  moves while a chunk runs (:mod:`stuntsim.progress`).
+                                  A callable instead is given the takes done so far.
 
     Raises
     ------
@@ -184,6 +188,7 @@ def run(
     progress_along = np.empty(samples)
 
     bar = _progress(samples, progress)
+    tracker = Tracker(bar) if bar is not None else None
     context = (model, seed, names)
     log.info("%s: %d takes, seed %d, in %d chunk(s) of %d block(s) of %d takes; %d uncertain "
              "inputs", scenario.source, samples, seed, len(chunks), chunk_blocks, BLOCK_SIZE,
@@ -192,13 +197,15 @@ def run(
                        scheduler=scheduler) as pool:
         log.info("executor: %s", pool.describe() if hasattr(pool, "describe") else
                  type(pool).__name__)
-        for chunk, drawn, outcome, read in pool.map(_simulate_chunk, context, chunks):
+        mapped = (pool.map(_simulate_chunk, context, chunks) if tracker is None else
+                  pool.map(_simulate_chunk, context, chunks, progress=tracker))
+        for index, (chunk, drawn, outcome, read) in enumerate(mapped):
             if chunk.start == 0:  # the first chunk: every uncertain input must be taken
                 _check_read(scenario, names, read)
             _collect(chunk, drawn, outcome, accumulator, names, draws_all, details, ending,
                      progress_along, samples)
-            if bar is not None:
-                bar.update(chunk.size)
+            if tracker is not None:
+                tracker.finish(index, chunk.size)
     if bar is not None:
         bar.close()
 
@@ -252,7 +259,10 @@ def _simulate_chunk(context, chunk: Chunk):
     model, seed, names = context
     drawn = model.resolved.within_range(
         draw(seed, names, model.resolved.distributions, chunk.start, chunk.stop))
-    outcome = model.simulate(drawn, chunk.size, first_sample=chunk.start)
+    on_step = step_callback(chunk.size)  # None unless a bar listens (stuntsim.progress)
+    outcome = (model.simulate(drawn, chunk.size, first_sample=chunk.start) if on_step is None
+               else model.simulate(drawn, chunk.size, first_sample=chunk.start,
+                                   on_step=on_step))
     return chunk, drawn, outcome, frozenset(model.read_paths)
 
 
@@ -268,10 +278,13 @@ def _bounded(label: str, value, low: int, high: int) -> int:
     return int(value)
 
 
-def _progress(total: int, enabled: bool, desc: str = "simulating"):
-    """A progress bar on stderr (a widget in a notebook: tqdm.auto), or None."""
+def _progress(total: int, enabled, desc: str = "simulating"):
+    """A progress bar on stderr (a widget in a notebook: tqdm.auto); a relay to a callable
+    (a run inside a study's task); or None."""
     if not enabled:
         return None
+    if callable(enabled):
+        return Relay(enabled)
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="take", desc=desc, leave=False, mininterval=0.5)

@@ -144,3 +144,74 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monke
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
     assert "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+# ------------------------------------------------------------------ progress on a cluster
+class _Bar:
+    def __init__(self, total=None):
+        self.total, self.n, self.shown = total, 0, []
+
+    def update(self, count):
+        assert count > 0
+        self.n += count
+        self.shown.append(self.n)
+
+    def close(self):
+        pass
+
+
+def test_a_run_with_a_bar_on_a_dask_cluster_equals_the_serial_run(client, monkeypatch):
+    # the workers' partial counts come back as events; the numbers are untouched and
+    # the bar ends exactly at the total
+    import tqdm.auto
+
+    from stuntsim import progress
+
+    bars: list[_Bar] = []
+    monkeypatch.setattr(tqdm.auto, "tqdm",
+                        lambda *, total=None, **_: bars.append(_Bar(total)) or bars[-1])
+    monkeypatch.setattr(progress, "INTERVAL", 0.0)
+    resolved = stuntsim.load_scenario(TRAIN)
+    n = BLOCK_SIZE + 300
+    serial = stuntsim.run(resolved, samples=n, seed=8, chunk_blocks=1, executor="serial")
+    on_dask = stuntsim.run(resolved, samples=n, seed=8, chunk_blocks=1, executor=client,
+                           progress=True)
+    _same_run(serial, on_dask)
+    (bar,) = bars
+    assert bar.total == bar.n == n
+    assert bar.shown == sorted(bar.shown)
+
+
+def _report_and_wait(flag: str, item: int) -> str:
+    """A task that reports a partial count and waits until the driver has received it."""
+    import time
+
+    from stuntsim import progress
+
+    progress.current()(item + 1)
+    deadline = time.monotonic() + 120  # a guard against a hang, not an assertion on time
+    while not Path(flag).exists():
+        if time.monotonic() > deadline:
+            return "never heard"
+        time.sleep(0.01)
+    return "heard"
+
+
+def test_a_dask_worker_reports_while_its_task_runs(client, tmp_path):
+    from stuntsim.progress import Tracker
+
+    flag = tmp_path / "heard"
+    partials = []
+
+    class Acknowledging(Tracker):
+        def partial(self, key, done):
+            partials.append((key, done))
+            flag.touch()
+            super().partial(key, done)
+
+    with make_executor(client) as pool:
+        answers = list(pool.map(_report_and_wait, str(flag), [2],
+                                progress=Acknowledging(_Bar())))
+    assert answers == ["heard"]  # the event reached the driver while the task waited
+    assert partials[0] == (0, 3)
+    assert client.status == "running"

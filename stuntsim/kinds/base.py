@@ -101,7 +101,12 @@ class Model(Protocol):
     hazards: dict[str, Hazard]
 
     def simulate(self, draws: dict[str, np.ndarray], n: int, *, record: bool = False,
-                 first_sample: int = 0) -> Outcome: ...
+                 first_sample: int = 0, on_step=None) -> Outcome:
+        """The takes of ``draws`` (path → (n,) array), to the end. ``on_step``, when
+        given, is called once per time step as ``on_step(step, n_steps, running)``
+        (``running``: the takes still under way) for a progress bar
+        (:mod:`stuntsim.progress`); it must change nothing."""
+        ...
 
     def completion_advice(self, progress: np.ndarray) -> str:
         """What to change when takes run out of simulated time (``progress`` of those)."""

@@ -22,6 +22,8 @@ import numpy as np
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
 from stuntsim.parallel import make_executor
+from stuntsim.progress import Tracker
+from stuntsim.progress import current as current_report
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate
 from stuntsim.runner import run
 from stuntsim.scenario import ResolvedScenario, ScenarioError
@@ -254,8 +256,9 @@ def _run_one(context, variant: ResolvedScenario
     samples, seed = context
     with warnings.catch_warnings():  # returned with the estimates (workers cannot warn)
         warnings.simplefilter("ignore", StuntWarning)
+        # its takes count on the envelope's bar as they run, when there is one
         result = run(variant, samples=samples, seed=seed, executor="serial",
-                     keep_trajectories=0)
+                     keep_trajectories=0, progress=current_report() or False)
     return result.estimates, result.warnings
 
 
@@ -270,19 +273,23 @@ def _run_warnings(runs, values, scale: float, unit: str) -> list[str]:
 
 
 def _run_all(variants, samples, seed, executor, workers, scheduler=None, progress=False):
-    """One run per variant; the variants (not the chunks) are spread over the executor."""
-    bar = None
+    """One run per variant; the variants (not the chunks) are spread over the executor.
+    The bar counts the takes of every value, and moves while a value runs."""
+    bar = tracker = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(variants), unit="value", desc="envelope", leave=False)
+        bar = tqdm(total=len(variants) * samples, unit="take", desc="envelope", leave=False)
+        tracker = Tracker(bar)
     runs = []
     with make_executor(executor, workers, n_chunks=len(variants),
                        scheduler=scheduler) as pool:
-        for outcome in pool.map(_run_one, (samples, seed), variants):
+        mapped = (pool.map(_run_one, (samples, seed), variants) if tracker is None else
+                  pool.map(_run_one, (samples, seed), variants, progress=tracker))
+        for index, outcome in enumerate(mapped):
             runs.append(outcome)
-            if bar is not None:
-                bar.update(1)
+            if tracker is not None:
+                tracker.finish(index, samples)
     if bar is not None:
         bar.close()
     return runs

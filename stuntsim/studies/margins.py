@@ -17,6 +17,7 @@ from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
 from stuntsim.kinds.base import unread_uncertain
 from stuntsim.parallel import SerialExecutor
+from stuntsim.progress import Tracker, step_callback
 from stuntsim.scenario import ResolvedScenario
 
 BATCH = 8192  # samples per model call (the model's fast regime)
@@ -57,14 +58,18 @@ class MarginFunction:
         out = np.empty(values.shape[0])
         batches = [(start, values[start:start + BATCH])
                    for start in range(0, values.shape[0], BATCH)]
-        for start, margins, ending, progress, read in self.executor.map(
-                _evaluate_batch, self._context, batches):
+        # the bar counts takes, and moves while a batch runs (stuntsim.progress)
+        tracker = Tracker(self.progress) if self.progress is not None else None
+        mapped = (self.executor.map(_evaluate_batch, self._context, batches)
+                  if tracker is None else
+                  self.executor.map(_evaluate_batch, self._context, batches, progress=tracker))
+        for index, (start, margins, ending, progress, read) in enumerate(mapped):
             problem = unread_uncertain(self.model.resolved, read)
             if problem is not None:
                 raise ScenarioError(problem, source=self.model.resolved.source)
             out[start:start + margins.shape[0]] = margins
-            if self.progress is not None:
-                self.progress.update(margins.shape[0])
+            if tracker is not None:
+                tracker.finish(index, margins.shape[0])
             self._endings.append(ending)
             self._progress.append(progress)
         return out
@@ -87,6 +92,8 @@ def _evaluate_batch(context, batch):
     model, hazard, names = context
     start, part = batch
     draws = model.resolved.within_range({name: part[:, j] for j, name in enumerate(names)})
-    outcome = model.simulate(draws, part.shape[0], first_sample=start)
+    on_step = step_callback(part.shape[0])  # None unless a bar listens
+    outcome = (model.simulate(draws, part.shape[0], first_sample=start) if on_step is None
+               else model.simulate(draws, part.shape[0], first_sample=start, on_step=on_step))
     return (start, outcome.margins[hazard], outcome.ending,
             outcome.progress[~outcome.completed], frozenset(model.read_paths))

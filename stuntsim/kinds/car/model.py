@@ -361,19 +361,22 @@ class CarModel:
     # ---------------------------------------------------------------- simulation
     def simulate(
         self, draws: dict[str, np.ndarray], n: int, *, record: bool = False,
-        first_sample: int = 0,
+        first_sample: int = 0, on_step=None,
     ) -> ChunkOutcome:
         """Run ``n`` samples with the given draws (path → (n,) array) to the end.
 
-        ``first_sample`` is only used to name a sample in an error message. A draw or a
+        ``first_sample`` is only used to name a sample in an error message; ``on_step``
+        (optional) is called as ``on_step(step, n_steps, running)`` at each time step, for
+        a progress bar (:mod:`stuntsim.progress`; it changes nothing). A draw or a
         state that is not finite raises :class:`~stuntsim.errors.NumericalError` naming
         the sample and the step (numpy's overflow warnings on the way there are silenced:
         the error says it better).
         """
         with np.errstate(invalid="ignore", over="ignore"):
-            return self._simulate(draws, n, record=record, first_sample=first_sample)
+            return self._simulate(draws, n, record=record, first_sample=first_sample,
+                                  on_step=on_step)
 
-    def _simulate(self, draws, n, *, record, first_sample) -> ChunkOutcome:
+    def _simulate(self, draws, n, *, record, first_sample, on_step=None) -> ChunkOutcome:
         for path_name, values in draws.items():
             bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
             if bad.size:
@@ -444,6 +447,8 @@ class CarModel:
         # driver and the monitors (np.cos and np.sin cost ~8 times np.tan per element)
         cos_yaw, sin_yaw = np.cos(state[2]), np.sin(state[2])
         for step in range(n_steps):
+            if on_step is not None:  # a progress bar's report (stuntsim.progress): reads only
+                on_step(step, n_steps, active)
             t = step * dt
             x, y, yaw = state[0], state[1], state[2]
 

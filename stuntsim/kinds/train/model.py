@@ -311,19 +311,22 @@ class TrainModel:
 
     # ------------------------------------------------------------------ simulation
     def simulate(self, draws: dict[str, np.ndarray], n: int, *, record: bool = False,
-                 first_sample: int = 0) -> TrainOutcome:
+                 first_sample: int = 0, on_step=None) -> TrainOutcome:
         """Run ``n`` samples to the end of the track (or the longest duration).
 
-        ``first_sample`` only names a sample in an error message. With ``record`` the
+        ``first_sample`` only names a sample in an error message; ``on_step`` (optional)
+        is called as ``on_step(step, n_steps, running)`` at each time step, for a progress
+        bar (:mod:`stuntsim.progress`; it changes nothing). With ``record`` the
         per-step values of every sample are returned in ``trajectories`` (use it for a
         handful of samples only). A non-finite draw or speed raises
         :class:`~stuntsim.errors.NumericalError` (numpy's overflow warnings on the way
         are silenced: the error names the sample).
         """
         with np.errstate(invalid="ignore", over="ignore"):
-            return self._simulate(draws, n, record=record, first_sample=first_sample)
+            return self._simulate(draws, n, record=record, first_sample=first_sample,
+                                  on_step=on_step)
 
-    def _simulate(self, draws, n, *, record, first_sample) -> TrainOutcome:
+    def _simulate(self, draws, n, *, record, first_sample, on_step=None) -> TrainOutcome:
         for path, values in draws.items():
             values = np.asarray(values, dtype=float)
             bad = np.flatnonzero(~np.isfinite(values))
@@ -416,6 +419,8 @@ class TrainModel:
         recorded: dict[str, list[np.ndarray]] | None = {} if record else None
 
         for step in range(n_steps + 1):
+            if on_step is not None:  # a progress bar's report (stuntsim.progress): reads only
+                on_step(step, n_steps + 1, alive)
             t = step * dt
             # 1. speed events (the later one in the list wins when several fire at once)
             for i, (by_position, trigger, speed) in enumerate(events):
