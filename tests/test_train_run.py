@@ -216,12 +216,13 @@ def test_summary_names_each_hazard_once_with_performers_inside(default_run, tmp_
 
 
 def test_figures_render_with_labels(default_run):
-    # the train's own figures and the shared ones every kind gets (hazards, risk matrix)
+    # the train's own figures and the shared ones every kind gets (hazards, risk matrix,
+    # and the failure anatomy when a hazard has enough failing takes: tipped here)
     figures = {name: build() for name, build in figure_builders(default_run).items()}
     assert set(render_figures(default_run)) == {"demand_capacity", "speed", "clearance",
                                                 "risk_by_segment"}
     assert set(figures) == {"demand_capacity", "speed", "clearance", "risk_by_segment",
-                            "hazards", "risk_matrix"}
+                            "hazards", "risk_matrix", "failure_anatomy"}
     categorical_y = {"risk_by_segment", "hazards"}  # labelled by their tick labels
     for name, figure in figures.items():
         assert isinstance(figure, Figure)

@@ -65,10 +65,12 @@ def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
     from stuntsim import __version__
     from stuntsim import formatting as fmt
     from stuntsim.errors import ScenarioError, StuntWarning
+    from stuntsim.report.anatomy import subset_lines, subset_section
     from stuntsim.studies import rare_event
 
     results = {}
     run_warnings: list[str] = []
+    concentrated: list[str] = []  # what each subset run's last level concentrated on
     print(f"{resolved.scenario.name}: {args.method}, seed {seed}")
     print(f"{'hazard':<18} {'probability':>11}  {'95 % interval':<24} {'CoV':>6} "
           f"{'evaluations':>11}  status")
@@ -91,6 +93,9 @@ def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
         run_warnings += [f"{name}: {w.message}" for w in caught
                          if issubclass(w.category, StuntWarning)]
         results[name] = result.to_dict()
+        if args.method == "subset":
+            results[name]["last_level_anatomy"] = subset_section(result, resolved)
+            concentrated += subset_lines(name, results[name]["last_level_anatomy"])
         probability = result.probability
         if args.method == "subset":
             cov = result.cov
@@ -111,6 +116,10 @@ def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
     if not results:
         return _error("no hazard could be estimated (see the notes above); nothing written",
                       EXIT_BAD_INPUT)
+    if concentrated:
+        print("\nwhere the last level concentrated (mean standard-normal z of its samples, "
+              "prior 0 ± 1, with its 95 % interval between independent replicates):")
+        print("\n".join(concentrated))
     _warn(run_warnings)
     info = {
         "scenario": resolved.scenario.name,

@@ -6,6 +6,7 @@ Each function takes a matplotlib Axes, draws and returns it; none runs a simulat
 pyplot's show or saves a file.
 """
 
+from stuntsim.plots.anatomy import plot_input_shift
 from stuntsim.plots.hazards import BAND_COLOURS, plot_hazard_probabilities, plot_risk_matrix
 from stuntsim.plots.studies import (
     plot_comparison,
@@ -25,6 +26,7 @@ __all__ = [
     "plot_envelope",
     "plot_envelope_2d",
     "plot_hazard_probabilities",
+    "plot_input_shift",
     "plot_rig_share",
     "plot_risk_matrix",
     "plot_sensitivity",

@@ -10,6 +10,7 @@ from typing import Any
 
 from stuntsim import plots
 from stuntsim.kinds import kind_of
+from stuntsim.report.anatomy import anatomy_figure
 from stuntsim.report.summary import summary
 
 __all__ = ["figure_builders", "png", "render_figures"]
@@ -28,11 +29,15 @@ def figure_builders(result, info: dict | None = None) -> dict[str, Callable[[], 
             return figure
         return build
 
-    return {
+    builders = {
         **kind_of(result.resolved).figure_builders(result, info),
         "hazards": one((8, 4), plots.plot_hazard_probabilities, result),
         "risk_matrix": one((11, 9), plots.plot_risk_matrix, info),
     }
+    if any(entry.get("ranking") for entry in
+           ((info.get("anatomy") or {}).get("hazards") or {}).values()):
+        builders["failure_anatomy"] = lambda: anatomy_figure(result, info)
+    return builders
 
 
 def render_figures(result, info: dict | None = None) -> dict[str, bytes]:

@@ -27,6 +27,7 @@ from typing import Any
 import jinja2
 
 from stuntsim import formatting as fmt
+from stuntsim.report.anatomy import html_anatomy
 from stuntsim.report.assumptions import file_values
 
 __all__ = ["FIGURE_TITLES", "render_report", "report_from_directory"]
@@ -47,7 +48,13 @@ FIGURE_TITLES = {
     "envelope": "The envelope of the planned parameter",
     "envelope_2d": "The envelope over two parameters",
     "sensitivity": "What drives the risk (Sobol indices)",
+    "failure_anatomy": "What the failing takes have in common: the three inputs whose "
+                       "distribution differs most, failing takes (red) against all (grey)",
 }
+
+#: The largest animation (GIF) the page embeds [bytes]; base64 adds a third. A larger one
+#: stays beside the report, named.
+EMBED_LIMIT = 3_000_000
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("stuntsim.report", "templates"),
@@ -91,10 +98,13 @@ def render_report(info: dict[str, Any], figures: dict[str, bytes], *,
         "figures": [{"name": name, "title": FIGURE_TITLES.get(name, name.replace("_", " ")),
                      "src": _data_uri(*figures[name])}
                     for name in shown if name not in ("comparison", "envelope",
-                                                      "envelope_2d", "sensitivity")],
+                                                      "envelope_2d", "sensitivity",
+                                                      "failure_anatomy")],
         "study_figures": {name: _data_uri(*figures[name])
-                          for name in ("comparison", "envelope", "envelope_2d", "sensitivity")
+                          for name in ("comparison", "envelope", "envelope_2d", "sensitivity",
+                                       "failure_anatomy")
                           if name in figures},
+        "anatomy": html_anatomy(info),
         "comparison": studies.get("comparison"),
         "envelope": (studies.get("envelope") or {}).get("envelope"),
         "sensitivity": studies.get("sensitivity"),

@@ -18,6 +18,7 @@ import numpy as np
 from stuntsim import __version__
 from stuntsim.kinds import kind_of
 from stuntsim.outputs import OutputDir, owned_by
+from stuntsim.report.anatomy import anatomy_section
 from stuntsim.risk.montecarlo import ANY, QUANTILES, bounded_mean, failed, margin_stats
 from stuntsim.severity import matrix_cell, over_takes
 from stuntsim.takes import result_npz, takes_parquet
@@ -63,6 +64,7 @@ def summary(result) -> dict[str, Any]:
         "hazards": hazards,
         "any_hazard": any_hazard,
         "risk_matrix": {"scale": MATRIX_SCALE, "hazards": matrix},
+        "anatomy": anatomy_section(result),
         **kind.summary_sections(result),
         "completion": result.completion.to_dict() if result.completion else None,
         "warnings": list(result.warnings),

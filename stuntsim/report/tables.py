@@ -8,6 +8,7 @@ from typing import Any
 
 from stuntsim import formatting as fmt
 from stuntsim.kinds import kind_of
+from stuntsim.report.anatomy import anatomy_lines
 from stuntsim.report.summary import summary
 from stuntsim.severity import describe_cell
 
@@ -47,6 +48,7 @@ def format_table(result, info: dict[str, Any] | None = None) -> str:
     lines.append("")
     lines += format_matrix(info)
     lines += kind.closing_lines(result, info)
+    lines += anatomy_lines(info)
     return "\n".join(lines)
 
 

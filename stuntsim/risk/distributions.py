@@ -43,6 +43,8 @@ class Distribution:
 
     ``ppf(u)``: inverse CDF, vectorised; NaN where u is outside [0, 1].
     ``cdf(x)``: CDF, vectorised.
+    ``logpdf(x)``: log density, vectorised; −inf outside the support (``Fixed``: 0 at its
+    value, a point mass).
     ``support``: (lo, hi), possibly infinite.
     ``expected_value``: the mean of the law (``mean`` is a parameter name in
     ``Normal`` and ``TruncatedNormal``, where it is the location of the parent normal).
@@ -53,6 +55,10 @@ class Distribution:
         raise NotImplementedError
 
     def cdf(self, x: np.typing.ArrayLike) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def logpdf(self, x: np.typing.ArrayLike) -> np.ndarray:  # pragma: no cover - interface
+        """Log of the probability density at ``x`` (−inf outside the support)."""
         raise NotImplementedError
 
     @property
@@ -88,6 +94,11 @@ class Fixed(Distribution):
     def cdf(self, x):
         x = np.asarray(x, dtype=float)
         return np.where(np.isnan(x), np.nan, (x >= self.value).astype(float))
+
+    def logpdf(self, x):
+        # a point mass: log 1 at its value (density with respect to counting measure)
+        x = np.asarray(x, dtype=float)
+        return np.where(np.isnan(x), np.nan, np.where(x == self.value, 0.0, -np.inf))
 
     @property
     def support(self):
@@ -125,6 +136,12 @@ class Uniform(Distribution):
         x = np.asarray(x, dtype=float)
         return np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
 
+    def logpdf(self, x):
+        x = np.asarray(x, dtype=float)
+        inside = (x >= self.low) & (x <= self.high)
+        return np.where(np.isnan(x), np.nan,
+                        np.where(inside, -math.log(self.high - self.low), -np.inf))
+
     @property
     def support(self):
         return (self.low, self.high)
@@ -159,6 +176,10 @@ class Normal(Distribution):
 
     def cdf(self, x):
         return sc.ndtr((np.asarray(x, dtype=float) - self.mean) / self.sd)
+
+    def logpdf(self, x):
+        z = (np.asarray(x, dtype=float) - self.mean) / self.sd
+        return -0.5 * z**2 - math.log(self.sd) - _HALF_LOG_2PI
 
     @property
     def support(self):
@@ -258,6 +279,23 @@ class TruncatedNormal(Distribution):
         p = np.where(z <= a, 0.0, np.where(z >= b, 1.0, p))
         return np.where(np.isnan(x), np.nan, np.clip(p, 0.0, 1.0))
 
+    def logpdf(self, x):
+        """log φ(z) − log sd − log(Φ(b) − Φ(a)), the mass in log space on the side of the
+        normal where the interval mostly lies (as :meth:`cdf`)."""
+        x = np.asarray(x, dtype=float)
+        a, b = self._a, self._b
+        with np.errstate(divide="ignore"):
+            if self._upper_side:
+                log_sa, log_sb = sc.log_ndtr(-a), sc.log_ndtr(-b)
+                log_mass = log_sa + math.log1p(-math.exp(log_sb - log_sa))
+            else:
+                log_pa, log_pb = sc.log_ndtr(a), sc.log_ndtr(b)
+                log_mass = log_pb + math.log1p(-math.exp(log_pa - log_pb))
+        z = (x - self.mean) / self.sd
+        inside = (x >= self.low) & (x <= self.high)
+        value = -0.5 * z**2 - math.log(self.sd) - _HALF_LOG_2PI - log_mass
+        return np.where(np.isnan(x), np.nan, np.where(inside, value, -np.inf))
+
     @property
     def support(self):
         return (self.low, self.high)
@@ -297,6 +335,14 @@ class LogNormal(Distribution):
 
     def cdf(self, x):
         return sc.ndtr(self.to_standard_normal(x))
+
+    def logpdf(self, x):
+        x = np.asarray(x, dtype=float)
+        positive = x > 0
+        safe = np.where(positive, x, 1.0)
+        z = np.log(safe / self.median) / self.sigma
+        value = -0.5 * z**2 - np.log(safe) - math.log(self.sigma) - _HALF_LOG_2PI
+        return np.where(np.isnan(x), np.nan, np.where(positive, value, -np.inf))
 
     @property
     def support(self):
@@ -361,6 +407,19 @@ class Triangular(Distribution):
         p = np.where((x >= self.mode) & (x < self.high), right, p)
         return np.where(np.isnan(x), np.nan, p)
 
+    def logpdf(self, x):
+        """2(x − low)/((high − low)(mode − low)) rising, 2(high − x)/((high − low)(high −
+        mode)) falling, 2/(high − low) at the mode."""
+        x = np.asarray(x, dtype=float)
+        width = self.high - self.low
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = np.log(2.0 * (x - self.low) / (width * (self.mode - self.low)))
+            right = np.log(2.0 * (self.high - x) / (width * (self.high - self.mode)))
+        value = np.where(x < self.mode, left, np.where(x > self.mode, right,
+                                                         math.log(2.0 / width)))
+        inside = (x >= self.low) & (x <= self.high)
+        return np.where(np.isnan(x), np.nan, np.where(inside, value, -np.inf))
+
     @property
     def support(self):
         return (self.low, self.high)
@@ -381,6 +440,8 @@ class Triangular(Distribution):
 
 
 # --- helpers -----------------------------------------------------------------------
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _nan_outside_unit(u: np.ndarray, x: np.ndarray) -> np.ndarray:

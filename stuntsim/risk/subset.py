@@ -315,7 +315,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.special as sc
@@ -425,7 +425,10 @@ class SubsetRun:
 
     ``probability`` is the product of its factors (when it did not converge: the factors
     so far times the failing fraction of its last level, not an estimate to trust);
-    ``acceptance`` is the acceptance rate of each Markov-chain level.
+    ``acceptance`` is the acceptance rate of each Markov-chain level. ``final_u``,
+    ``final_g`` and ``final_eve`` keep the last level's samples (standard-normal points,
+    their margins and each one's level-0 ancestor), for what the level concentrated on
+    (:func:`stuntsim.risk.anatomy.concentration`); not in :meth:`to_dict`.
     """
 
     probability: float
@@ -439,6 +442,9 @@ class SubsetRun:
     converged: bool
     level0_failures: int
     level0_samples: int
+    final_u: np.ndarray | None = field(default=None, repr=False, compare=False)
+    final_g: np.ndarray | None = field(default=None, repr=False, compare=False)
+    final_eve: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -523,6 +529,20 @@ class SubsetResult:
     def problems(self) -> tuple[Diagnostic, ...]:
         """The fatal diagnostics: why the run has not converged (empty when it has)."""
         return tuple(d for d in self.diagnostics if d.fatal)
+
+    def last_level(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The last level's samples of every replicate that finished: standard-normal
+        points (m, dim), their margins (m,), the replicate (m,) and the level-0 ancestor
+        (m,) of each (empty arrays when none was kept)."""
+        kept = [(index, run) for index, run in enumerate(self.replicates)
+                if run.final_u is not None]
+        if not kept:
+            empty = np.zeros(0)
+            return np.zeros((0, 0)), empty, empty.astype(int), empty.astype(int)
+        return (np.concatenate([run.final_u for _, run in kept]),
+                np.concatenate([run.final_g for _, run in kept]),
+                np.concatenate([np.full(run.final_g.size, index) for index, run in kept]),
+                np.concatenate([run.final_eve for _, run in kept]))
 
     def summary(self) -> str:
         """One line on convergence, for people: what fired and what is reported instead."""
@@ -820,6 +840,7 @@ def _replicate(dim, n, n_seeds, p0, rng, max_levels, sampler) -> Generator:
         evaluations=0, levels=tuple(thresholds), level_probabilities=tuple(probabilities),
         level_covs=tuple(level_covs), acceptance=tuple(acceptance), converged=converged,
         level0_failures=level0_failures, level0_samples=n_0,
+        final_u=u, final_g=g, final_eve=eve,
     )
     return run, notes
 
