@@ -30,7 +30,7 @@ from stuntsim.risk.montecarlo import ANY, MarginAccumulator, ProbabilityEstimate
 from stuntsim.risk.sampling import BLOCK_SIZE, Chunk, draw, plan_chunks
 from stuntsim.scenario import MAX_SAMPLES, MAX_SEED, ResolvedScenario
 
-__all__ = ["RiskResult", "StuntWarning", "load_result", "run"]
+__all__ = ["RiskResult", "StuntWarning", "load_result", "replay", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -341,3 +341,37 @@ def load_result(directory) -> RiskResult:
     result.trajectory_samples = rest["trajectory_samples"]
     result.runtime = meta["runtime"]
     return result
+
+
+def replay(result: RiskResult, takes) -> tuple[dict[str, np.ndarray], Any]:
+    """Simulate chosen takes of a finished run again, whole, with their steps recorded.
+
+    Each take's draws come from the run's seed and the streams of its seeding block, as
+    the run's chunk drew them (:func:`_simulate_chunk`: :func:`stuntsim.risk.sampling.draw`
+    kept within the scenario's ranges), and the model is deterministic given a take's
+    draws — the way :meth:`StuntKind.finish` re-simulates the takes kept for the figures —
+    so a replayed take is the run's own: its margins bit-identical. Only a Monte Carlo run
+    (``method == "mc"``) draws its takes from the block streams.
+
+    Returns the draws (path → (k,) array) and the model's outcome, rows in the order of
+    ``takes``. Raises :class:`ValueError` for a take outside ``0 … samples − 1`` and
+    :class:`~stuntsim.errors.ScenarioError` for a run of another method.
+    """
+    takes = [int(take) for take in takes]
+    if not takes:
+        raise ValueError("no takes to replay")
+    outside = [take for take in takes if not 0 <= take < result.samples]
+    if outside:
+        raise ValueError(f"take {outside[0]} is out of range: the run has {result.samples} "
+                         f"takes (0…{result.samples - 1})")
+    if result.method != "mc":
+        raise ScenarioError(f"the takes of a {result.method} run are not drawn from the "
+                            f"block streams: only a Monte Carlo run can be replayed",
+                            source=result.resolved.source)
+    resolved = result.resolved
+    names = resolved.uncertain_names
+    model = kind_of(resolved).model(resolved)
+    parts = [resolved.within_range(draw(result.seed, names, resolved.distributions, take,
+                                        take + 1)) for take in takes]
+    drawn = {name: np.concatenate([part[name] for part in parts]) for name in names}
+    return drawn, model.simulate(drawn, len(takes), record=True)

@@ -48,8 +48,11 @@ def test_the_report_is_one_self_contained_file(train_folder):
     page = _Page()
     page.feed(text)
     images = [attrs for tag, attrs in page.tags if tag == "img"]
-    assert len(images) == len(list(train_folder.glob("*.png"))) - 1  # all but comparison
-    assert all(attrs["src"].startswith("data:image/png;base64,") for attrs in images)
+    animations = list(train_folder.glob("*.gif"))  # worst_takes.gif, embedded too
+    assert [path.name for path in animations] == ["worst_takes.gif"]
+    assert len(images) == len(list(train_folder.glob("*.png"))) - 1 + 1  # all but comparison
+    assert all(attrs["src"].startswith(("data:image/png;base64,", "data:image/gif;base64,"))
+               for attrs in images)
     for tag, attrs in page.tags:  # nothing fetched from anywhere
         assert tag != "link"
         assert not (tag == "script" and "src" in attrs)
@@ -71,6 +74,7 @@ def test_report_rebuilds_the_page_from_the_folder_with_the_studies(train_folder,
     assert "No comparison in this folder" not in rebuilt
     assert "(baseline)" in rebuilt
     assert rebuilt.count("data:image/png;base64,") == len(list(train_folder.glob("*.png")))
+    assert rebuilt.count("data:image/gif;base64,") == 1  # worst_takes.gif
 
 
 def test_names_from_the_scenario_are_escaped(tmp_path):
@@ -142,8 +146,9 @@ def test_figures_in_svg_or_pdf_on_request(fmt, magic, embedded, tmp_path):
     assert text.count(embedded) == len(files)  # each figure still in the report
     assert main(["report", str(out)]) == 0  # and rebuilt from the folder
     rebuilt = (out / "report.html").read_text()
+    animation = 1  # worst_takes.gif, a GIF whatever the figures' format
     if fmt == "svg":
-        assert rebuilt.count("<img ") == len(files)
+        assert rebuilt.count("<img ") == len(files) + animation
     else:  # a PDF cannot be embedded: the page names the files instead
-        assert "<img " not in rebuilt
+        assert rebuilt.count("<img ") == animation
         assert all(path.name in rebuilt for path in files)

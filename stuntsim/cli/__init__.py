@@ -1,4 +1,5 @@
-"""Command line: ``stuntsim run | compare | envelope | sensitivity | report | validate | schema``.
+"""Command line: ``stuntsim run | compare | envelope | sensitivity | report | animate |
+validate | schema``.
 
 Exit codes: 0 success; 2 a bad scenario or bad arguments (one readable line, no
 traceback, nothing written); 3 a simulation that went numerically wrong.
@@ -13,6 +14,8 @@ import warnings
 from pathlib import Path
 
 from stuntsim import __version__
+from stuntsim.cli.animate import _cmd_animate, _worst_takes
+from stuntsim.cli.animate import add_options as _animate_options
 from stuntsim.cli.common import (  # noqa: F401 (re-exported for the tests and scripts)
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -107,7 +110,10 @@ def _parser() -> argparse.ArgumentParser:
                      "simulation for rare hazards")
     run.add_argument("--hazard", help="with qmc/subset: the hazard to estimate "
                      "(default: each in turn)")
-    run.add_argument("--no-plots", action="store_true", help="write no figures")
+    run.add_argument("--no-plots", action="store_true", help="write no figures (and no "
+                     "animation)")
+    run.add_argument("--no-animation", action="store_true",
+                     help="write no worst_takes.gif (it costs about a second or two)")
     _format_option(run)
     _progress_options(run)
     run.set_defaults(handler=_cmd_run)
@@ -169,6 +175,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("directory", type=Path, help="the folder `stuntsim run --out` wrote")
     report.set_defaults(handler=_cmd_report)
 
+    animate = _command(sub, "animate", help="animate chosen takes of a finished run "
+                             "(re-simulated exactly from its seed): a GIF")
+    _animate_options(animate)
+    animate.set_defaults(handler=_cmd_animate)
+
     validate = _command(sub, "validate", help="check a scenario file and say what is wrong")
     validate.add_argument("scenario", type=Path)
     validate.set_defaults(handler=_cmd_validate)
@@ -196,8 +207,13 @@ EXAMPLES = {
                    "struck_by_structure --samples 256",
     "compare": "examples:\n"
                "  stuntsim compare scenarios/cliff_hairpin.yaml          (its own `variants:`)\n"
-               "  stuntsim compare my_plan.yaml my_plan_slower.yaml      (files of one scene)",
+               "  stuntsim compare my_plan.yaml my_plan_slower.yaml      (files of one scene)\n"
+               "  stuntsim compare scenarios/rome_sharp_turn.yaml --only \"slower corner "
+               "(15 km/h)\"",
     "report": "example:\n  stuntsim report out/rome_sharp_turn",
+    "animate": "examples:\n"
+               "  stuntsim animate out/rome_sharp_turn --take 1644\n"
+               "  stuntsim animate out/rome_sharp_turn --take 1644 6928 3903 --out takes.gif",
     "validate": "example:\n  stuntsim validate scenarios/rome_sharp_turn.yaml",
     "schema": "example:\n  stuntsim schema --out scenarios/scenario.schema.json",
 }
@@ -306,6 +322,11 @@ def _cmd_run(args) -> int:
     info["command"] = _command_line(args)
     files, figures, notes = (({}, {}, []) if args.no_plots else
                              _draw(figure_builders(result, info), args.figure_format))
+    if not (args.no_plots or args.no_animation):  # worst_takes.gif (and .mp4 with ffmpeg)
+        moving, embedded, moving_notes = _worst_takes(result)
+        files = {**files, **moving}
+        figures = {**figures, **embedded}
+        notes = [*notes, *moving_notes]
     info["warnings"] += notes
     _warn(info["warnings"])
     print(format_table(result, info))

@@ -228,6 +228,14 @@ class StuntKind:
         """The kind's own figures, each a function returning a matplotlib Figure."""
         return {}
 
+    def animation(self, result, takes: list[int], trajectories: dict[str, np.ndarray], *,
+                  reasons: list[str | None] | None = None, fps: float = 10.0):
+        """An animation of chosen takes (:class:`stuntsim.plots.animation.Animation`) from
+        their recorded steps (``trajectories``: key → (len(takes), …, T), rows in the
+        order of ``takes``, as the model records them); ``reasons``: the hazard each take
+        was chosen for, or None."""
+        raise NotImplementedError(f"the {self.name} kind has no animation of its takes")
+
 
 def harm_fact(details: Mapping[str, np.ndarray], key: str, happened: np.ndarray,
               hazard: str) -> np.ndarray:

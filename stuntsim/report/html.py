@@ -35,6 +35,8 @@ __all__ = ["FIGURE_TITLES", "render_report", "report_from_directory"]
 #: Figures in the order the report shows them, with their captions.
 FIGURE_TITLES = {
     "scene": "The scene from above, with the simulated takes coloured by outcome",
+    "worst_takes": "The worst takes, animated (what happened, and when, written as it "
+                   "happens)",
     "hazards": "Each hazard's margin over the takes (failure at or below zero)",
     "clearance": "Closest approach to walls and people along the line",
     "speed_and_grip": "Speed and grip used along the line",
@@ -76,8 +78,9 @@ def render_report(info: dict[str, Any], figures: dict[str, bytes], *,
     Parameters
     ----------
     info : the run's summary (``summary.json``)
-    figures : name → PNG bytes, or (``"png"`` | ``"svg"``, bytes) (names as the files,
-              without the extension)
+    figures : name → PNG bytes, or (``"png"`` | ``"svg"`` | ``"gif"``, bytes) (names as
+              the files, without the extension; a GIF over :data:`EMBED_LIMIT` is named,
+              not embedded)
     scenario_text : the scenario file (its comments give the sources)
     command : the command that made the run
     studies : ``comparison`` / ``envelope`` / ``sensitivity`` → their JSON, when run
@@ -86,6 +89,10 @@ def render_report(info: dict[str, Any], figures: dict[str, bytes], *,
     studies = studies or {}
     figures = {name: value if isinstance(value, tuple) else ("png", value)
                for name, value in figures.items()}
+    too_large = [f"{name}.gif" for name, (kind, data) in figures.items()
+                 if kind == "gif" and len(data) > EMBED_LIMIT]  # an animation, beside it
+    figures = {name: value for name, value in figures.items()
+               if f"{name}.gif" not in too_large}
     hazards = _hazard_rows(info)
     shown = [name for name in FIGURE_TITLES if name in figures]
     shown += sorted(name for name in figures if name not in FIGURE_TITLES)
@@ -113,6 +120,7 @@ def render_report(info: dict[str, Any], figures: dict[str, bytes], *,
         "warnings": info.get("warnings", []),
         "command": command,
         "files_only": files_only or [],
+        "too_large": too_large,
     }
     return _ENV.get_template("report.html.j2").render(**context)
 
@@ -125,6 +133,9 @@ def report_from_directory(directory: Path) -> str:
     for kind in ("png", "svg"):  # the figures as the run wrote them (svg preferred)
         for path in sorted(directory.glob(f"*.{kind}")):
             figures[path.stem] = (kind, path.read_bytes())
+    animation = directory / "worst_takes.gif"  # the run's animation (stuntsim animate's
+    if animation.is_file():                     # files are the user's own)
+        figures[animation.stem] = ("gif", animation.read_bytes())
     studies = {}
     for stem in ("comparison", "envelope", "sensitivity"):
         path = directory / f"{stem}.json"
@@ -144,7 +155,7 @@ def report_from_directory(directory: Path) -> str:
 
 
 def _data_uri(kind: str, data: bytes) -> str:
-    mime = {"png": "image/png", "svg": "image/svg+xml"}[kind]
+    mime = {"png": "image/png", "svg": "image/svg+xml", "gif": "image/gif"}[kind]
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 

@@ -155,6 +155,11 @@ class CarKind(StuntKind):
 
         return figure_builders(result)
 
+    def animation(self, result, takes, trajectories, *, reasons=None, fps=10.0):
+        from stuntsim.kinds.car.animation import animate_takes
+
+        return animate_takes(result, takes, trajectories, reasons=reasons, fps=fps)
+
 
 def _keep_trajectories(result, model: CarModel, keep: int) -> None:
     """Re-simulate a few takes with their trajectories: the first ``keep`` and each

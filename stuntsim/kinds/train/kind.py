@@ -224,6 +224,11 @@ class TrainKind(StuntKind):
 
         return figure_builders(result)
 
+    def animation(self, result, takes, trajectories, *, reasons=None, fps=10.0):
+        from stuntsim.kinds.train.animation import animate_takes
+
+        return animate_takes(result, takes, trajectories, reasons=reasons, fps=fps)
+
 
 def _gather(hazards, merged, performer_margins):
     """Hazard-level facts from the worst performer; first failures over performers and
