@@ -300,7 +300,7 @@ def test_paired_mean_difference_by_hand():
 @pytest.mark.parametrize(
     ("old", "new", "field", "words"),
     [
-        ("      drop_side: right\n", "", "street.drops.0", "drop_side"),
+        ("  template: hairpin", "  # template: hairpin", "street.center", "template: hairpin"),
         ("      height: 30 m                  # ASSUMPTION: uncertain below\n",
          "      height: -3 m\n", "street.drops.0.height", "greater than 0"),
         ("      containment_level: N2", "      containment_level: N9",

@@ -73,6 +73,8 @@ def test_what_was_hit_and_how_fast_are_the_takes_facts(rome_run):
     scenario = yaml.safe_load(ROME.read_text())
     solids = {item["name"] for group in ("buildings", "obstacles")
               for item in scenario["street"].get(group, [])}
+    solids |= {scenario["street"][key]["name"] for key in ("outer_building", "inner_building")
+               if key in scenario["street"]}  # a corner template's two buildings
     assert set(hit["hit"]) <= solids
     assert (hit["impact_speed"] > 0).all()
     # no speed where nothing was hit

@@ -243,6 +243,7 @@ def test_people_inside_solids_and_lines_through_walls_are_warned_about():
 def test_a_face_that_folds_is_a_scenario_error_naming_it():
     data = yaml.safe_load((ROOT / "scenarios" / "cliff_hairpin.yaml").read_text())
     data["street"]["rock_faces"][0]["face"] = [[0, 0], [10, 0], [10, 1], [0, 1]]
+    data["street"]["rock_faces"][0]["solid_side"] = "left"  # its own face, not the hairpin's
     resolved = _resolved(copy.deepcopy(data))
     from stuntsim.kinds import kind_of
 

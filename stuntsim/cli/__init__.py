@@ -159,7 +159,11 @@ def _parser() -> argparse.ArgumentParser:
                           "numbers: does a mitigation really help?")
     cmp_.add_argument("scenarios", type=Path, nargs="+",
                       help="BASE.yaml [VARIANT.yaml ...]; the baseline's own `variants:` "
-                      "are compared too")
+                      "are compared too (all of them, or those named by --only)")
+    cmp_.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                      help="compare only these of the baseline's `variants:` (by name; "
+                      "quote names with spaces); variant files given are always compared "
+                      "(default: every variant)")
     cmp_.add_argument("--samples", type=_samples,
                       help="takes per variant (default: the baseline's `samples`)")
     cmp_.add_argument("--seed", type=_seed,

@@ -149,10 +149,20 @@ def _cmd_compare(args) -> int:
     except ScenarioError as err:
         return _error(str(err), EXIT_BAD_INPUT)
     names = [path.stem for path in args.scenarios]
-    # variants declared inside the baseline file come after the files given
-    inline = variants[0].scenario.variants
+    # variants declared inside the baseline file come after the files given: all of them,
+    # or those --only names (each checked before anything runs)
+    inline = list(variants[0].scenario.variants)
+    if args.only is not None:
+        unknown = [name for name in args.only if name not in inline]
+        if unknown:
+            available = (", ".join(repr(name) for name in inline) if inline
+                         else "none: the baseline has no `variants:`")
+            return _error(f"{args.scenarios[0]}: --only: not a variant of the baseline: "
+                          f"{', '.join(repr(name) for name in unknown)}; its variants: "
+                          f"{available}", EXIT_BAD_INPUT)
+        inline = list(dict.fromkeys(args.only))
     variants += [variants[0].variant(name) for name in inline]
-    names += list(inline)
+    names += inline
     if len(variants) < 2:
         return _error("compare needs a baseline and at least one variant (another file, "
                       "or `variants:` in the baseline file)", EXIT_BAD_INPUT)

@@ -1,6 +1,8 @@
 """The car stunt: a vehicle driven by a stunt driver on a rehearsed line through a street.
 
 :mod:`~stuntsim.kinds.car.schema`         ``kind: car`` scenario files
+:mod:`~stuntsim.kinds.car.street_templates`  a street as a template (a corner, a hairpin)
+:mod:`~stuntsim.kinds.car.moving_parts`   street parts that move take by take (exactly)
 :mod:`~stuntsim.kinds.car.presets`        vehicles as plain data, each figure with its source
 :mod:`~stuntsim.kinds.car.tyres`, :mod:`~stuntsim.kinds.car.dynamics`
                                           Fiala tyres and the batched single-track model

@@ -16,7 +16,7 @@ Method
    (:func:`elevation_window`; z_f is a foot height a little above the road so that the
    road surface itself is not the target).
 2. **Hiding.** An occluder (a body part from
-   :data:`stuntsim.kinds.car.presets.BODY_PRESETS`, or a rig mount) *hides* the target when
+   :data:`stuntsim.kinds.car.bodies.BODY_PRESETS`, or a rig mount) *hides* the target when
    its elevation range (:func:`stuntsim.geometry.visibility.elevation_range`) covers the whole
    window, ε_min ≥ its lowest and ε_max ≤ its highest elevation: the driver could then
    miss the person entirely, whereas a person of whom any part stays in view can be seen
@@ -36,7 +36,7 @@ Method
    mounts' blind sectors are disjoint).
 4. **Protrusion.** The body outline is the box from the front bumper (x = a + front
    overhang) back over the car's length, |y| ≤ width / 2, up to the roof
-   (:data:`BODY_HEIGHTS`); a mount's protrusion is the largest distance by which its
+   (the vehicle's ``height``); a mount's protrusion is the largest distance by which its
    extent passes one of the box's faces (0 inside). A camera on the bonnet below roof
    height therefore protrudes 0: what it hides is judged by the sight checks.
 
@@ -100,7 +100,8 @@ from stuntsim.geometry.visibility import (
     elevation_range,
     forward_blocked_share,
 )
-from stuntsim.kinds.car.presets import BODY_PRESETS
+from stuntsim.kinds.car.bodies import BODY_PRESETS
+from stuntsim.kinds.car.presets import VEHICLE_PRESETS
 from stuntsim.kinds.car.rig import body_occluders, mount_occluder
 
 __all__ = [
@@ -123,8 +124,9 @@ FIAT_500_NUOVA_HEIGHT = 1.320
 """Overall height of the Fiat 500 Nuova [m] (1.320 m, car-param.com; REFERENCES.md): the
 roof of the body outline used for protrusion."""
 
-BODY_HEIGHTS: dict[str, float] = {"fiat_500_nuova": FIAT_500_NUOVA_HEIGHT}
-"""Overall body height [m] of each body preset."""
+BODY_HEIGHTS: dict[str, float] = {name: preset["height"].value
+                                  for name, preset in VEHICLE_PRESETS.items()}
+"""Overall body height [m] of each vehicle preset (its ``height``)."""
 
 BBC_MAX_PROTRUSION = 0.30
 """Largest protrusion of a door or bonnet camera beyond the body [m] (BBC guidance: a mini-cam
@@ -194,12 +196,17 @@ class BodyOutline:
     @classmethod
     def from_vehicle(cls, values: Mapping[str, float], preset: str) -> BodyOutline:
         """From resolved vehicle values (``cg_to_front``, ``front_overhang``, ``length``,
-        ``width`` [m]) and the body preset's height (:data:`BODY_HEIGHTS`)."""
-        if preset not in BODY_HEIGHTS:
+        ``width`` and ``height`` [m]; without a ``height``, the preset's,
+        :data:`BODY_HEIGHTS`)."""
+        if "height" in values:
+            height = float(values["height"])
+        elif preset in BODY_HEIGHTS:
+            height = BODY_HEIGHTS[preset]
+        else:
             raise KeyError(f"no body height for preset {preset!r}: {sorted(BODY_HEIGHTS)}")
         front = float(values["cg_to_front"]) + float(values["front_overhang"])
         return cls(front, front - float(values["length"]), 0.5 * float(values["width"]),
-                   BODY_HEIGHTS[preset])
+                   height)
 
     def protrusion(self, occluder: Occluder) -> float:
         """Largest distance [m] by which the occluder passes a face of the outline (0 inside)."""
@@ -364,7 +371,7 @@ def layout_field_of_view(
     eye : array_like        Driver's eye (3,) in the car frame [m].
     mounts : sequence       Rig mounts on the car (:class:`~stuntsim.scenario.RigMount`:
                             name, location, shape, position, size or radius + height).
-    body_preset : str       Key of :data:`~stuntsim.kinds.car.presets.BODY_PRESETS`.
+    body_preset : str       Key of :data:`~stuntsim.kinds.car.bodies.BODY_PRESETS`.
     outline : BodyOutline   The body's bounding box, for protrusion.
     person_height, distance, foot : float
                             The target, as in :func:`elevation_window` [m].

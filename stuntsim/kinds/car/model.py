@@ -37,17 +37,9 @@ import numpy as np
 from stuntsim.constants import GRAVITY as G
 from stuntsim.errors import ScenarioError
 from stuntsim.geometry import (
-    Barrier,
-    Drop,
-    Person,
-    Solid,
     StreetGeometry,
     SurfacePatch,
     Walker,
-    barrier_from_face,
-    drop_from_edge,
-    rectangle,
-    solid_from_face,
 )
 from stuntsim.kinds.car.driver import Driver, TransportDelay
 from stuntsim.kinds.car.dynamics import (
@@ -62,9 +54,10 @@ from stuntsim.kinds.car.hazards import (
     car_hazards,
 )
 from stuntsim.kinds.car.monitors import Contacts, MotionLimits, People
+from stuntsim.kinds.car.moving_parts import MovingParts
 from stuntsim.kinds.car.path import ReferencePath, SpeedPlan, path_from_points, path_from_segments
 from stuntsim.kinds.car.rig import rigged_mass_properties
-from stuntsim.scenario import polyline
+from stuntsim.kinds.car.street_templates import grid_fields, street_parts, template_offsets
 
 VEHICLE_FIELDS = (
     "mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height", "track_width", "length",
@@ -82,50 +75,21 @@ FIELD_RESOLUTION = 0.05  # [m]
 
 
 def build_street(scenario) -> StreetGeometry:
-    """The street's geometry from the scenario (nominal: geometry is not uncertain).
+    """The street's geometry from the scenario (nominal: geometry is not uncertain, but a
+    corner template's widths may move its inner building take by take:
+    :meth:`CarModel.moving_parts`).
 
-    Distance fields are built on first use, over the area the rehearsed line can reach.
+    The solids, drops, barriers and standing people come from the street's template and
+    lists (:func:`~stuntsim.kinds.car.street_templates.street_parts`). Distance fields
+    are built on first use, over the area the rehearsed line can reach.
     """
     street = scenario.street
-    solids = []
-    for category, group in (("building", street.buildings), ("rock", street.rock_faces)):
-        for building in group:
-            if building.polygon is not None:
-                solids.append(Solid(building.name, category, np.asarray(building.polygon)))
-            else:
-                solids.append(
-                    solid_from_face(
-                        building.name, category, np.asarray(polyline(building.face)),
-                        building.solid_side,
-                    )
-                )
-    for obstacle in street.obstacles:
-        if obstacle.rectangle is not None:
-            r = obstacle.rectangle
-            polygon = rectangle(np.asarray(r.center), r.length, r.width, r.heading)
-        else:
-            polygon = np.asarray(obstacle.polygon)
-        solids.append(Solid(obstacle.name, "obstacle", polygon))
-    solids += [Solid(k.name, "kerb", np.asarray(k.polygon)) for k in street.kerbs]
-    drops = [
-        Drop(d.name, np.asarray(d.polygon), d.height) if d.polygon is not None
-        else drop_from_edge(d.name, np.asarray(polyline(d.edge)), d.drop_side, d.height)
-        for d in street.drops
-    ]
-    barriers = [
-        Barrier(b.name, np.asarray(b.polygon), b.containment()) if b.polygon is not None
-        else barrier_from_face(b.name, np.asarray(polyline(b.face)), b.solid_side,
-                               b.thickness, b.containment())
-        for b in street.barriers if b.present
-    ]
+    parts = street_parts(street)
     return StreetGeometry(
-        solids=solids,
-        drops=drops,
-        barriers=barriers,
-        people=[
-            Person(p.name, p.role, np.asarray(p.position, dtype=float), p.radius)
-            for p in street.people
-        ],
+        solids=parts.solids,
+        drops=parts.drops,
+        barriers=parts.barriers,
+        people=parts.people,
         walkers=[
             Walker(w.name, w.role, np.asarray(w.start, dtype=float), w.radius, w.height)
             for w in street.people_stepping_out
@@ -149,7 +113,9 @@ def grid_memory(scenario) -> int:
     xmin, xmax, ymin, ymax = _scene_bounds(scenario)
     nodes = (math.floor((xmax - xmin) / FIELD_RESOLUTION) + 2) * (
         math.floor((ymax - ymin) / FIELD_RESOLUTION) + 2)
-    return int(nodes * GRID_BYTES_PER_NODE)
+    # a corner whose widths move take by take queries its moving and its other solids
+    # through two fields (street_templates.grid_fields): counted as a second street
+    return int(nodes * GRID_BYTES_PER_NODE * grid_fields(scenario))
 
 
 def _scene_bounds(scenario) -> tuple[float, float, float, float]:
@@ -274,6 +240,7 @@ class CarModel:
         self.scenario = resolved.scenario
         self.path = reference_path(self.scenario)
         self._street: StreetGeometry | None = None
+        self._moving: MovingParts | None = None
         #: the hazards of this street (``departure`` only where there is a drop)
         self.hazards = car_hazards(bool(self.scenario.street.drops),
                                    bool(self.scenario.street.people_stepping_out))
@@ -289,9 +256,18 @@ class CarModel:
                 raise ScenarioError(f"street: {err}", source=self.resolved.source) from None
         return self._street
 
+    def moving_parts(self) -> MovingParts:
+        """The street's solids and people grouped by the part they move with take by take
+        (:mod:`stuntsim.kinds.car.moving_parts`), built on first use."""
+        if self._moving is None:
+            parts = street_parts(self.scenario.street)
+            self._moving = MovingParts(self.street, parts.solid_parts, parts.person_parts)
+        return self._moving
+
     def __getstate__(self):  # ship the scenario to workers, not the distance fields
         state = self.__dict__.copy()
         state["_street"] = None
+        state["_moving"] = None
         return state
 
     # ---------------------------------------------------------------- parameters
@@ -422,10 +398,17 @@ class CarModel:
                         p.array("driver.grip_use") * expected_mu * G)
         delay = TransportDelay(p.array("driver.reaction_delay"), dt, channels=2)
 
-        # The hazard monitors (stuntsim.kinds.car.monitors)
-        contacts = Contacts(street, p, car, n)
+        # The hazard monitors (stuntsim.kinds.car.monitors); a corner's uncertain widths move
+        # its inner building take by take (stuntsim.kinds.car.moving_parts)
+        offsets = template_offsets(self.scenario, self.resolved.nominal, p)
+        moving = None
+        if offsets:
+            front = a + car["front_overhang"]
+            moving = self.moving_parts().query(offsets, front, car["length"] - front,
+                                               0.5 * car["width"], n)
+        contacts = Contacts(street, p, car, n, moving=moving)
         contacts.every_step = record  # a recorded take records its clearance every step
-        people = People(self.scenario, path, street, p, car, n)
+        people = People(self.scenario, path, street, p, car, n, moving=moving)
         motion = MotionLimits(street, p, car, n)
         watch = people.lookout
 

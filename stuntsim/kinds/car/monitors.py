@@ -128,11 +128,16 @@ class Contacts:
     p : Parameters             Per-sample values (drop heights, barrier limits may be drawn).
     car : dict                 Per-sample vehicle values (:meth:`CarModel.car_values`).
     n : int                    Samples.
+    moving : MovingQuery, optional   The solids grouped by the street part they move with
+                               take by take (a corner's inner building with uncertain
+                               widths, :mod:`stuntsim.kinds.car.moving_parts`); None: the
+                               street's one collision field.
     """
 
-    def __init__(self, street: StreetGeometry, p, car, n: int):
+    def __init__(self, street: StreetGeometry, p, car, n: int, moving=None):
         self.street = street
         self.n = n
+        self._moving = moving
         self.sample = np.arange(n)
         self.mass = car["mass"]
         self.a = car["cg_to_front"]
@@ -158,7 +163,7 @@ class Contacts:
         self.every_step = False
         self._bound = (ClearanceBound(street.collision_field, self.front, self.rear,
                                       self.half_width, n)
-                       if street.collision_solids else None)
+                       if street.collision_solids and moving is None else None)
         inf = np.full(n, np.inf)
         self.min_clear = inf.copy()
         self.nearest_object = np.full(n, -1)
@@ -178,7 +183,10 @@ class Contacts:
     def solids(self, active, x, y, yaw, cos_sin) -> FootprintClearance:
         """This step's clearance to the solids; updates the running minimum. ``cos_sin``
         holds cos ψ and sin ψ of ``yaw``."""
-        if self._bound is None:  # nothing solid beside the road (a drop and barriers only)
+        if self._moving is not None:  # parts of the street move take by take
+            clear = self._moving.solids(active, x, y, yaw, cos_sin, self.min_clear,
+                                        self.every_step)
+        elif self._bound is None:  # nothing solid beside the road (a drop and barriers only)
             clear = _nothing_near(self.n)
         else:
             # only where the field's answer could be a new minimum (ClearanceBound)
@@ -302,9 +310,11 @@ class People:
     """``person_struck``: the footprint against standing people and people stepping out
     (whose watch, sight lines and the driver's response are the :class:`Lookout`)."""
 
-    def __init__(self, scenario, path, street: StreetGeometry, p, car, n: int):
+    def __init__(self, scenario, path, street: StreetGeometry, p, car, n: int,
+                 moving=None):
         self.street = street
         self.n = n
+        self._moving = moving  # people who move with a street part take by take, or None
         self.front = car["cg_to_front"] + car["front_overhang"]
         self.rear = car["length"] - self.front
         self.half_width = 0.5 * car["width"]
@@ -323,8 +333,12 @@ class People:
         ``cos_sin``: cos ψ and sin ψ of ``yaw``, if already computed."""
         street, front, rear, half_width = self.street, self.front, self.rear, self.half_width
         if street.people:
-            pdist, pindex = people_clearance(street.people, x, y, yaw, front, rear,
-                                             half_width, cos_sin=cos_sin)
+            if self._moving is None:
+                pdist, pindex = people_clearance(street.people, x, y, yaw, front, rear,
+                                                 half_width, cos_sin=cos_sin)
+            else:  # some of them move with a street part take by take
+                pdist, pindex = self._moving.people_clearance(x, y, yaw, front, rear,
+                                                              half_width, cos_sin=cos_sin)
             person_closer = active & (pdist < self.min_person)
             self.min_person = np.where(person_closer, pdist, self.min_person)
             struck = active & (pdist <= 0.0)

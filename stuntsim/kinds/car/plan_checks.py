@@ -1,6 +1,7 @@
 """A car scenario that is legal but doubtful, found before any take: people standing inside
 a building, a rehearsed line that starts in or runs through a wall, street objects the car
-can never reach, a plan faster than the car. Each is a warning at ``stuntsim validate`` and
+can never reach, a plan faster than the car, a vehicle written out without a sketch of
+its body where the driver's view matters. Each is a warning at ``stuntsim validate`` and
 in every run (the run still goes: a production may model a doorway as a building on
 purpose). A street whose geometry cannot be built at all (a face too sharp for its
 thickness) is an error.
@@ -12,6 +13,7 @@ import numpy as np
 from matplotlib.path import Path as MplPath
 
 from stuntsim.constants import KMH
+from stuntsim.kinds.car.street_checks import line_notes
 
 __all__ = ["plan_warnings"]
 
@@ -32,8 +34,23 @@ def plan_warnings(resolved, model) -> list[str]:
         notes += _person_in_solid(walker.name, walker.start, walker.radius, solids,
                                   where="starts")
     notes += _line_in_solids(model.path, street.collision_solids)
+    notes += line_notes(resolved.scenario)  # which widths of a street template put it there
     notes += _out_of_reach(street, solids)
+    notes += _no_body_sketch(resolved, street)
     return notes
+
+
+def _no_body_sketch(resolved, street) -> list[str]:
+    """A vehicle written out in full (``preset: none``) has no sketch of its own body: its
+    pillars and bonnet hide nothing, which matters only where the driver must see someone
+    (a person stepping out) or where a rig's share of the view is judged."""
+    scenario = resolved.scenario
+    if scenario.vehicle.preset != "none" or not (street.walkers
+                                                  or scenario.rig.active_mounts()):
+        return []
+    return ["vehicle: preset none has no sketch of the car's body, so its pillars and "
+            "bonnet hide nothing from the driver: the view (and any sight margin) is "
+            "optimistic; compare with the nearest preset's body"]
 
 
 def _top_speed(resolved) -> list[str]:

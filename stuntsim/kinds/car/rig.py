@@ -6,7 +6,7 @@ origin on the road below the bare car's centre of gravity), with a mass.
 
 Sight: each mount becomes a :class:`stuntsim.geometry.visibility.Box` or
 :class:`~stuntsim.geometry.visibility.Cylinder` occluder; the car's own body (bonnet, A-pillars,
-roof, doors) is a set of boxes from a preset (:data:`stuntsim.kinds.car.presets.BODY_PRESETS`).
+roof, doors) is a set of boxes from a preset (:data:`stuntsim.kinds.car.bodies.BODY_PRESETS`).
 
 Mass: bolting mounts of mass m_i at (x_i, y_i, z_i) onto a car of mass m, CG at the origin
 at height h, yaw inertia I_z and roll radius of gyration k gives (rigid-body composition,
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from stuntsim.geometry.visibility import Box, Cylinder
-from stuntsim.kinds.car.presets import BODY_PRESETS
+from stuntsim.kinds.car.bodies import BODY_PRESETS
 
 __all__ = ["body_occluders", "mount_occluder", "rig_occluders", "rigged_mass_properties"]
 

@@ -14,7 +14,9 @@ from pydantic import (
     model_validator,
 )
 
-from stuntsim.kinds.car.presets import VEHICLE_PRESETS
+from stuntsim.kinds.car.presets import PRESET_TITLES, VEHICLE_PRESETS
+from stuntsim.kinds.car.street_checks import check_street
+from stuntsim.kinds.car.street_templates import StreetTemplate
 from stuntsim.scenario.base import ScenarioBase
 from stuntsim.scenario.fields import (
     MAX_COURSE_LENGTH,
@@ -37,11 +39,21 @@ from stuntsim.scenario.fields import (
     repeated_names,
 )
 
+NO_PRESET = "none"
+"""``vehicle.preset: none`` (or no preset at all): the file gives every vehicle field."""
+
+PRESET_NAMES = (*VEHICLE_PRESETS, NO_PRESET)
+
 
 class Vehicle(Strict):
-    """A named preset with per-field overrides (SI, or with units)."""
+    """A named preset with per-field overrides (SI, or with units); or, with ``preset:
+    none`` or no preset, a full vehicle with every field written out."""
 
-    preset: Literal["fiat_500_nuova"] = Field(description="Named vehicle preset")
+    preset: Literal[PRESET_NAMES] = Field(  # type: ignore[valid-type]
+        NO_PRESET, description="Named vehicle preset (stuntsim/kinds/car/presets.py): "
+        + "; ".join(f"{name}: {title}" for name, title in PRESET_TITLES.items())
+        + f"; or '{NO_PRESET}' (the default) to write out every field of the vehicle",
+    )
     mass: Quantity("mass", "Total mass incl. driver and rig", gt=50, le=5000) = None
     yaw_inertia: Quantity("inertia", "Yaw moment of inertia", gt=1, le=20000) = None
     cg_to_front: Length("CG to front axle, a", gt=0.1, le=4) = None
@@ -50,6 +62,8 @@ class Vehicle(Strict):
     track_width: Length("Track width (mean of front and rear)", gt=0.5, le=2.5) = None
     length: Length("Body length", gt=1, le=8) = None
     width: Length("Body width", gt=0.5, le=3) = None
+    height: Length("Body height, road to roof (the outline a camera mount protrudes from)",
+                   gt=0.5, le=4) = None
     front_overhang: Length("Front bumper ahead of the front axle", ge=0, le=2) = None
     cornering_stiffness_front: Quantity(
         "stiffness_per_angle", "Front axle cornering stiffness", gt=1000, le=500000
@@ -80,9 +94,25 @@ class Vehicle(Strict):
         ge=-1.5, le=1.5) = None
     eye_height: Length("Driver's eye above the road (car frame z)", gt=0.3, le=4) = None
 
+    @model_validator(mode="after")
+    def _every_field_without_a_preset(self) -> Vehicle:
+        if self.preset != NO_PRESET:
+            return self
+        missing = [key for key in type(self).model_fields
+                   if key != "preset" and getattr(self, key) is None]
+        if missing:
+            presets = ", ".join(repr(name) for name in VEHICLE_PRESETS)
+            raise ValueError(
+                f"a vehicle without a preset needs every field; {len(missing)} missing: "
+                f"{', '.join(missing)} (or name a preset: {presets})"
+            )
+        return self
+
     def resolved(self) -> dict[str, float]:
-        """Preset values with this file's overrides applied (SI)."""
-        values = {key: item.value for key, item in VEHICLE_PRESETS[self.preset].items()}
+        """Preset values with this file's overrides applied (SI); without a preset, the
+        file's values."""
+        preset = VEHICLE_PRESETS.get(self.preset, {})
+        values = {key: item.value for key, item in preset.items()}
         for key in type(self).model_fields:
             if key != "preset" and getattr(self, key) is not None:
                 values[key] = getattr(self, key)
@@ -187,8 +217,9 @@ class Building(Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> Building:
-        polygon_or_line(self, "face", "solid_side", ("polygon", "face"))
-        return self
+        if self.polygon is not None or self.face is not None:  # none: a template places
+            polygon_or_line(self, "face", "solid_side", ("polygon", "face"))  # it (or not:
+        return self  # street_checks.check_street says so)
 
 
 class RockFace(Building):
@@ -215,7 +246,8 @@ class Drop(Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> Drop:
-        polygon_or_line(self, "edge", "drop_side", ("edge", "polygon"))
+        if self.polygon is not None or self.edge is not None:  # none: a hairpin places it
+            polygon_or_line(self, "edge", "drop_side", ("edge", "polygon"))
         return self
 
 
@@ -250,7 +282,8 @@ class Barrier(Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> Barrier:
-        polygon_or_line(self, "face", "solid_side", ("face", "polygon"))
+        if self.polygon is not None or self.face is not None:  # none: a hairpin places it
+            polygon_or_line(self, "face", "solid_side", ("face", "polygon"))
         if (self.containment_energy is None) == (self.containment_level is None):
             raise ValueError("give exactly one of 'containment_energy' or 'containment_level'")
         return self
@@ -277,6 +310,11 @@ class Obstacle(Strict):
     name: Name
     rectangle: Rectangle | None = None
     polygon: Points | None = None
+    moves_with: Name | None = Field(
+        None, description="The name of a corner template's building this obstacle "
+        "belongs to: its coordinates (rectangle centre or polygon) are then measured from that "
+        "building's corner at the turn (world axes, metres), and it moves with the "
+        "building when a width changes")
 
     @model_validator(mode="after")
     def _one_shape(self) -> Obstacle:
@@ -302,6 +340,11 @@ class Person(Strict):
     role: Literal["crew", "bystander", "performer", "marshal"] = "crew"
     position: Point
     radius: Length("Radius of the upright circle around the person", gt=0.1, le=1.5) = 0.3
+    moves_with: Name | None = Field(
+        None, description="The name of a corner template's building this person "
+        "belongs to: its position are then measured from that "
+        "building's corner at the turn (world axes, metres), and it moves with the "
+        "building when a width changes")
 
 
 class SteppingOut(Strict):
@@ -330,7 +373,11 @@ class SurfacePatch(Strict):
     _poly = field_validator("polygon")(check_polygon)
 
 
-class Street(Strict):
+class Street(StreetTemplate):
+    """What the car drives through: polygons, faces and edges, people and surfaces, all in
+    one world frame; or a template (``template: corner | hairpin``,
+    :mod:`stuntsim.kinds.car.street_templates`) with these beside it."""
+
     surface: Surface = Field(description="The surface everywhere outside the patches")
     gradient: Friction(
         "Grade of the road along the rehearsed line, rise over run, positive uphill in the "
@@ -353,7 +400,7 @@ class Street(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> Street:
         if not (self.buildings or self.rock_faces or self.obstacles or self.drops
-                or self.barriers):
+                or self.barriers or self.places_something()):
             raise ValueError(
                 "the street has no buildings, rock faces, obstacles, drops or barriers: "
                 "nothing can go wrong"
@@ -362,6 +409,7 @@ class Street(Strict):
                                           self.kerbs, self.drops, self.barriers,
                                           self.people, self.people_stepping_out,
                                           self.surfaces) for item in group]
+        names += self.template_names()  # a corner's two buildings
         duplicates = repeated_names(names)
         if duplicates:
             raise ValueError(f"names must be unique in the street, repeated: {duplicates}")
@@ -507,4 +555,11 @@ class CarScenario(ScenarioBase):
                     f"rig.mounts.{mount.name}: encloses the driver's eye at {eye} m "
                     f"(car frame): the driver would see nothing"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _street_fits(self) -> CarScenario:
+        """A street template's fields and parts, a street the car fits in and a rehearsed
+        line that stays on it (:func:`~stuntsim.kinds.car.street_checks.check_street`)."""
+        check_street(self)
         return self
