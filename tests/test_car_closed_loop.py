@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skid_pad import SKID_PAD  # tests/skid_pad.py
 
 import stuntsim
 from stuntsim.constants import GRAVITY as G
@@ -19,41 +20,9 @@ from stuntsim.scenario import parse_scenario, resolve
 ROOT = Path(__file__).resolve().parents[1]
 ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"
 
-CIRCLE = """
-kind: car
-name: skid pad
-samples: 64
-seed: 1
-vehicle: {{preset: fiat_500_nuova, drag_area: 0.0, rolling_resistance: 0.0}}
-street:
-  surface: {{name: test surface, mu: {mu}}}
-  buildings:
-    - name: far wall
-      polygon: [[200, 200], [210, 200], [210, 210], [200, 210]]
-maneuver:
-  line:
-    start: [0, 0]
-    heading: 0 deg
-    segments:
-      - straight: 10 m
-      - arc: {{radius: {radius} m, angle: 300 deg}}
-  entry_speed: 10 m/s
-  sideslip_limit: 30 deg
-driver:
-  reaction_delay: 0.05 s
-  preview_time: 0.3 s
-  min_preview: 2 m
-  countersteer_gain: 0.0
-  grip_use: 1.2
-simulation:
-  time_step: 0.01 s
-  duration: {duration} s
-  keep_trajectories: 0
-"""
-
 
 def _skid_pad(mu: float, radius: float, duration: float):
-    text = CIRCLE.format(mu=mu, radius=radius, duration=duration)
+    text = SKID_PAD.format(preset="fiat_500_nuova", mu=mu, radius=radius, duration=duration)
     return resolve(parse_scenario(text))
 
 

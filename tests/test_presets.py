@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skid_pad import SKID_PAD  # tests/skid_pad.py
 
 import stuntsim
 from stuntsim.cli import main
@@ -171,39 +172,6 @@ def test_steady_yaw_rate_gain_is_the_linear_bicycle_s(name, speed):
         0, :, -1]
     expected = final[VX] / (p.wheelbase + p.understeer_gradient * final[VX] ** 2)
     assert final[YAW_RATE] / steer == pytest.approx(expected, rel=0.02)
-
-
-SKID_PAD = """
-kind: car
-name: skid pad
-samples: 64
-seed: 1
-vehicle: {{preset: {preset}, drag_area: 0.0, rolling_resistance: 0.0}}
-street:
-  surface: {{name: test surface, mu: {mu}}}
-  buildings:
-    - name: far wall
-      polygon: [[200, 200], [210, 200], [210, 210], [200, 210]]
-maneuver:
-  line:
-    start: [0, 0]
-    heading: 0 deg
-    segments:
-      - straight: 10 m
-      - arc: {{radius: {radius} m, angle: 300 deg}}
-  entry_speed: 10 m/s
-  sideslip_limit: 30 deg
-driver:
-  reaction_delay: 0.05 s
-  preview_time: 0.3 s
-  min_preview: 2 m
-  countersteer_gain: 0.0
-  grip_use: 1.2
-simulation:
-  time_step: 0.01 s
-  duration: {duration} s
-  keep_trajectories: 0
-"""
 
 
 @pytest.mark.parametrize("name", MODERN)
