@@ -29,10 +29,10 @@ from stuntsim.constants import TO_KMH
 from stuntsim.geometry import footprint_corners, walker_position
 from stuntsim.kinds.car.figures import (
     OUTCOME_STYLE,
-    SOLID_STYLE,
     WALKER_COLOUR,
     _sample_value,
     _view_box,
+    draw_street,
 )
 from stuntsim.kinds.car.model import CarModel, Parameters
 from stuntsim.kinds.car.monitors import SIDESLIP_MIN_SPEED
@@ -227,24 +227,10 @@ def _grid(n: int) -> tuple[int, int]:
 
 def _draw_street(ax, result, *, names: bool) -> None:
     street = result.street
-    for patch in street.surfaces:
-        ax.add_patch(Polygon(patch.polygon, closed=True, facecolor="#a5d8ff", alpha=0.5,
-                             edgecolor="none", zorder=1))
-    for solid in street.solids:
-        style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
-        ax.add_patch(Polygon(solid.polygon, closed=True, zorder=2, lw=0.6, **style))
-    for drop in street.drops:
-        ax.add_patch(Polygon(drop.polygon, closed=True, facecolor="#343a40", alpha=0.85,
-                             edgecolor="#1c7ed6", lw=1.2, zorder=2))
-    for barrier in street.barriers:
-        ax.add_patch(Polygon(barrier.polygon, closed=True, facecolor="#ffd43b",
-                             edgecolor="#e67700", lw=0.8, zorder=3))
-    for person in street.people:
-        ax.add_patch(Circle(person.center, person.radius, facecolor="#ffc9c9",
-                            edgecolor="#c92a2a", zorder=7))
-        if names:
-            ax.annotate(person.name, person.center, xytext=(5, 5), textcoords="offset points",
-                        fontsize=6, color="#c92a2a", zorder=8)
+    draw_street(ax, street, thin=True)
+    for person in street.people if names else ():
+        ax.annotate(person.name, person.center, xytext=(5, 5), textcoords="offset points",
+                    fontsize=6, color="#c92a2a", zorder=8)
     path = result.path
     ax.plot(path.x, path.y, color="k", ls=(0, (4, 3)), lw=0.8, zorder=5)
 

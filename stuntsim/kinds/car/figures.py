@@ -48,6 +48,28 @@ def _trajectory_arrays(result):
     return traj, result.trajectory_samples
 
 
+def draw_street(ax: Axes, street, *, thin: bool = False) -> None:
+    """The street from above, unlabelled: surface patches tinted, solids in their category's
+    style, drops, barriers and standing people. ``thin``: the finer lines of a small panel
+    (the animation's)."""
+    for patch in street.surfaces:
+        ax.add_patch(Polygon(patch.polygon, closed=True, facecolor="#a5d8ff", alpha=0.5,
+                             edgecolor="none", zorder=1))
+    for solid in street.solids:
+        style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
+        ax.add_patch(Polygon(solid.polygon, closed=True, zorder=2,
+                             **({"lw": 0.6} if thin else {}), **style))
+    for drop in street.drops:
+        ax.add_patch(Polygon(drop.polygon, closed=True, facecolor="#343a40", alpha=0.85,
+                             edgecolor="#1c7ed6", lw=1.2 if thin else 1.5, zorder=2))
+    for barrier in street.barriers:
+        ax.add_patch(Polygon(barrier.polygon, closed=True, facecolor="#ffd43b",
+                             edgecolor="#e67700", lw=0.8, zorder=3))
+    for person in street.people:
+        ax.add_patch(Circle(person.center, person.radius, facecolor="#ffc9c9",
+                            edgecolor="#c92a2a", zorder=7))
+
+
 def plot_scene(
     ax: Axes, result, *, max_trajectories: int = 60, view: str = "corner"
 ) -> Axes:
@@ -60,26 +82,14 @@ def plot_scene(
     (from 15 m before it to 25 m after it); ``view="all"`` the whole line.
     """
     street = result.street
+    draw_street(ax, street)
     for patch in street.surfaces:
-        ax.add_patch(Polygon(patch.polygon, closed=True, facecolor="#a5d8ff", alpha=0.5,
-                             edgecolor="none", zorder=1))
         left = patch.polygon[np.argmin(patch.polygon[:, 0])]
         ax.annotate(f"{patch.name}, μ = {patch.mu:.2g}", (left[0], np.mean(patch.polygon[:, 1])),
                     xytext=(-4, 0), textcoords="offset points", fontsize=7, ha="right",
                     va="center", color="#1864ab", zorder=6,
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
-    for solid in street.solids:
-        style = SOLID_STYLE.get(solid.category, SOLID_STYLE["building"])
-        ax.add_patch(Polygon(solid.polygon, closed=True, zorder=2, **style))
-    for drop in street.drops:
-        ax.add_patch(Polygon(drop.polygon, closed=True, facecolor="#343a40", alpha=0.85,
-                             edgecolor="#1c7ed6", lw=1.5, zorder=2))
-    for barrier in street.barriers:
-        ax.add_patch(Polygon(barrier.polygon, closed=True, facecolor="#ffd43b",
-                             edgecolor="#e67700", lw=0.8, zorder=3))
     for person in street.people:
-        ax.add_patch(Circle(person.center, person.radius, facecolor="#ffc9c9",
-                            edgecolor="#c92a2a", zorder=7))
         ax.annotate(f"{person.name}\n({person.role})", person.center, xytext=(8, 8),
                     textcoords="offset points", fontsize=7, color="#c92a2a", zorder=8)
     _plot_walkers(ax, result)
