@@ -188,10 +188,9 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_envelope(args) -> int:
-    from matplotlib.figure import Figure
-
     from stuntsim import plots
     from stuntsim.outputs import check_writable
+    from stuntsim.report.figures import one_panel
     from stuntsim.scenario import ScenarioError, load_scenario
     from stuntsim.studies.envelope import envelope, envelope_2d, parse_range
 
@@ -218,18 +217,10 @@ def _cmd_envelope(args) -> int:
     except (ScenarioError, ValueError) as err:
         return _error(str(err), EXIT_BAD_INPUT)
     data = {"envelope": result.to_dict()}
-
-    def one(size, draw, what):
-        def build():
-            figure = Figure(figsize=size, layout="constrained")
-            draw(figure.add_subplot(), what)
-            return figure
-        return build
-
-    builders = {"envelope": one((8, 5), plots.plot_envelope, result)}
+    builders = {"envelope": one_panel((8, 5), plots.plot_envelope, result)}
     if result2 is not None:
         data["envelope_2d"] = result2.to_dict()
-        builders["envelope_2d"] = one((8, 6), plots.plot_envelope_2d, result2)
+        builders["envelope_2d"] = one_panel((8, 6), plots.plot_envelope_2d, result2)
     figures, _, notes = _draw(builders, args.figure_format)
     result.notes.extend(notes)
     print(result.describe())

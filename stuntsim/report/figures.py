@@ -13,22 +13,24 @@ from stuntsim.kinds import kind_of
 from stuntsim.report.anatomy import anatomy_figure
 from stuntsim.report.summary import summary
 
-__all__ = ["figure_builders", "png", "render_figures"]
+__all__ = ["figure_builders", "one_panel", "png", "render_figures"]
+
+
+def one_panel(size: tuple[float, float], draw: Callable, what) -> Callable[[], Any]:
+    """A builder of a one-panel figure of ``size`` [in]: ``draw(axes, what)`` on it."""
+    from matplotlib.figure import Figure
+
+    def build():
+        figure = Figure(figsize=size, layout="constrained")
+        draw(figure.add_subplot(), what)
+        return figure
+    return build
 
 
 def figure_builders(result, info: dict | None = None) -> dict[str, Callable[[], Any]]:
     """Every figure of a run by name (``info``: the run's summary, built if not given)."""
-    from matplotlib.figure import Figure
-
     info = summary(result) if info is None else info
-
-    def one(size, draw, what):
-        def build():
-            figure = Figure(figsize=size, layout="constrained")
-            draw(figure.add_subplot(), what)
-            return figure
-        return build
-
+    one = one_panel
     builders = {
         **kind_of(result.resolved).figure_builders(result, info),
         "hazards": one((8, 4), plots.plot_hazard_probabilities, result),
