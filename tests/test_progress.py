@@ -20,7 +20,7 @@ from stuntsim.parallel import ProcessExecutor, SerialExecutor
 from stuntsim.progress import Tracker
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT / "scenarios" / "train_roof.yaml"
+TRAIN = ROOT / "tests" / "fixtures" / "train_short.yaml"  # train_roof cut to 1.2 km (its header)
 ROME = ROOT / "scenarios" / "rome_sharp_turn.yaml"
 
 
