@@ -256,3 +256,29 @@ def test_street_geometry_splits_collision_solids_and_kerbs():
     assert result.distance[0] == pytest.approx(1.0, abs=1e-4)
     assert street.collision_solids[result.solid_index[0]].name == "Panda"
     assert StreetGeometry(solids=[WALL], resolution=0.05).kerb_field is None
+
+
+def test_a_field_of_the_same_solids_is_built_once_and_answers_as_a_fresh_one():
+    # stuntsim.geometry.distance.shared_field: runs of one street reuse its field. The
+    # reference is a field built afresh (DistanceField directly), queried at the same points.
+    from stuntsim.geometry.distance import SHARED_FIELDS, DistanceField, shared_field
+
+    wall = Solid("wall", "building", [(0.0, 0.0), (4.0, 0.0), (4.0, 1.0), (0.0, 1.0)])
+    same = Solid("wall", "building", [(0.0, 0.0), (4.0, 0.0), (4.0, 1.0), (0.0, 1.0)])
+    moved = Solid("wall", "building", [(0.0, 0.0), (4.0, 0.0), (4.0, 1.5), (0.0, 1.5)])
+    options = dict(bounds=(-5.0, 9.0, -5.0, 6.0), resolution=0.05)
+    first = shared_field([wall], **options)
+    assert shared_field([same], **options) is first  # equal content: the same field
+    assert shared_field([moved], **options) is not first  # another polygon: its own field
+    assert shared_field([wall], bounds=options["bounds"], resolution=0.1) is not first
+    px = np.array([2.0, -1.0, 5.0, 2.0])
+    py = np.array([1.6, 0.5, 0.5, 0.5])
+    fresh = DistanceField([wall], **options)
+    for got, want in zip(first.point_distance(px, py), fresh.point_distance(px, py),
+                         strict=True):
+        np.testing.assert_array_equal(got, want)
+    # bounded: after SHARED_FIELDS other fields the first one is built again
+    for k in range(SHARED_FIELDS):
+        shared_field([Solid("wall", "building", [(0.0, 0.0), (4.0, 0.0), (4.0, 2.0 + k),
+                                                 (0.0, 2.0 + k)])], **options)
+    assert shared_field([wall], **options) is not first

@@ -48,6 +48,8 @@ Approximations
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -56,6 +58,7 @@ from matplotlib.path import Path
 
 from stuntsim.geometry.clearance import FootprintClearance, box_normal, box_signed_distance
 from stuntsim.geometry.shapes import Solid
+from stuntsim.ufuncs import clip
 
 FAR_DISTANCE = 1.0e6
 """Distance [m] returned for query points outside a :class:`DistanceField`'s bounds."""
@@ -65,6 +68,40 @@ _BLOCK_TARGET = 0.5  # [m] side of a build block (coarse node spacing) of the fi
 
 
 _DUMMY_FAR = 1.0e9  # [m] coordinate of the padding segment / vertex (never the nearest)
+
+
+# --------------------------------------------------------------------------------------
+# Distance fields shared by content
+# --------------------------------------------------------------------------------------
+#: How many built fields a process keeps for reuse (each 5–20 MB for a street of 60 m).
+SHARED_FIELDS = 8
+
+_shared: OrderedDict[tuple, DistanceField] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_field(solids: Iterable[Solid], **options) -> DistanceField:
+    """A :class:`DistanceField` of ``solids``, reused when this process built one of the
+    same solids (names, categories, vertices to the bit) and options before.
+
+    A field never changes once built, so runs of one street (a compare's variants, an
+    envelope's speeds, a notebook's runs) share it instead of rebuilding it: 0.1 s for
+    Rome, 0.6 s for the cliff each time. The last :data:`SHARED_FIELDS` are kept.
+    """
+    solids = tuple(solids)
+    key = (tuple((s.name, s.category, s.polygon.shape, s.polygon.tobytes()) for s in solids),
+           tuple(sorted((name, repr(value)) for name, value in options.items())))
+    with _shared_lock:
+        field = _shared.get(key)
+        if field is not None:
+            _shared.move_to_end(key)
+            return field
+    field = DistanceField(solids, **options)
+    with _shared_lock:
+        _shared[key] = field
+        while len(_shared) > SHARED_FIELDS:
+            _shared.popitem(last=False)
+    return field
 
 
 # --------------------------------------------------------------------------------------
@@ -665,7 +702,7 @@ def _segment_distance_sq(px, py, segs, seg):
     """Squared distance of points to segments ``seg`` (ids into ``segs``) and nearest points."""
     ax, ay, ex, ey = segs["ax"][seg], segs["ay"][seg], segs["ex"][seg], segs["ey"][seg]
     dx, dy = px - ax, py - ay
-    t = np.clip((dx * ex + dy * ey) * segs["inv_len2"][seg], 0.0, 1.0)
+    t = clip((dx * ex + dy * ey) * segs["inv_len2"][seg], 0.0, 1.0)
     qx, qy = ax + t * ex, ay + t * ey
     return (px - qx) ** 2 + (py - qy) ** 2, qx, qy
 

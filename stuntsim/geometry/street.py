@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from stuntsim.geometry.clearance import people_clearance
-from stuntsim.geometry.distance import DistanceField
+from stuntsim.geometry.distance import DistanceField, shared_field
 from stuntsim.geometry.friction import FrictionMap
 from stuntsim.geometry.shapes import (
     COLLISION_CATEGORIES,
@@ -114,7 +114,7 @@ class StreetGeometry:
     @cached_property
     def collision_field(self) -> DistanceField:
         """Distance field of buildings, rock faces and obstacles (built on first use)."""
-        return DistanceField(self.collision_solids, bounds=self.bounds, resolution=self.resolution)
+        return shared_field(self.collision_solids, bounds=self.bounds, resolution=self.resolution)
 
     @cached_property
     def barrier_field(self) -> DistanceField | None:
@@ -134,7 +134,7 @@ class StreetGeometry:
         """A distance field over named polygons (drops, barriers), indexed like ``items``."""
         if not items:
             return None
-        return DistanceField([Solid(item.name, "obstacle", item.polygon) for item in items],
+        return shared_field([Solid(item.name, "obstacle", item.polygon) for item in items],
                              bounds=self.bounds, resolution=self.resolution)
 
     @cached_property
@@ -142,7 +142,7 @@ class StreetGeometry:
         """Distance field of the kerbs, or None when the street has none."""
         if not self.kerbs:
             return None
-        return DistanceField(self.kerbs, bounds=self.bounds, resolution=self.resolution)
+        return shared_field(self.kerbs, bounds=self.bounds, resolution=self.resolution)
 
     @cached_property
     def friction(self) -> FrictionMap:

@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from stuntsim.ufuncs import clip
+
 __all__ = [
     "Driver",
     "DriverCommand",
@@ -79,7 +81,7 @@ def speed_command(v_plan, a_plan, vx, gain, budget, max_brake_decel):
     budget : array_like           :func:`longitudinal_budget` [m/s²].
     max_brake_decel : array_like  F_brake/m [m/s²].
     """
-    return np.clip(a_plan + gain * (v_plan - vx), -np.minimum(budget, max_brake_decel), budget)
+    return clip(a_plan + gain * (v_plan - vx), -np.minimum(budget, max_brake_decel), budget)
 
 
 class TransportDelay:

@@ -158,6 +158,7 @@ import numpy as np
 from stuntsim.constants import GRAVITY
 from stuntsim.errors import NumericalError
 from stuntsim.kinds.car.tyres import _TINY_FORCE
+from stuntsim.ufuncs import clip
 
 __all__ = [
     "GRAVITY",
@@ -465,12 +466,12 @@ def _prepare_commands(
     steer_command, accel_command, params, mu_front, mu_rear, slope_x=0.0, slope_y=0.0
 ) -> _Commands:
     accel = np.asarray(accel_command, dtype=np.float64)
-    steer_target = np.clip(
+    steer_target = clip(
         np.asarray(steer_command, dtype=np.float64), -params.max_steer, params.max_steer
     )
     force = params.mass * accel
-    drive_request = np.clip(force, 0.0, params.max_drive_force)
-    brake = np.clip(force, -params.max_brake_force, 0.0)  # ≤ 0
+    drive_request = clip(force, 0.0, params.max_drive_force)
+    brake = clip(force, -params.max_brake_force, 0.0)  # ≤ 0
     brake_front = params.brake_front_share * brake
     brake_rear = brake - brake_front
     return _Commands(
@@ -720,9 +721,9 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
 
     # (E8) resistances; brakes and rolling resistance fade out at standstill.
     fade_rear = np.multiply(vx, 1.0 / _STANDSTILL_SPEED, out=ws.fade_rear)
-    np.clip(fade_rear, -1.0, 1.0, out=fade_rear)
+    clip(fade_rear, -1.0, 1.0, out=fade_rear)
     fade_front = np.multiply(wheel_long, 1.0 / _STANDSTILL_SPEED, out=wheel_long)
-    np.clip(fade_front, -1.0, 1.0, out=fade_front)
+    clip(fade_front, -1.0, 1.0, out=fade_front)
     resistance = np.abs(vx, out=ws.resistance)
     resistance *= vx
     resistance *= c.drag_coefficient
@@ -789,7 +790,7 @@ def _rates(state, commands: _Commands, params, out, ws: _Workspace, *, want_outp
     np.sqrt(weight, out=weight)
     weight -= c.blend_low
     weight *= c.inv_blend_width
-    np.clip(weight, 0.0, 1.0, out=weight)
+    clip(weight, 0.0, 1.0, out=weight)
     # (E14) both axles locked: no rolling wheel constrains the car, it slides (dynamic
     # equations, not stiff: the Coulomb forces need no slip angle).
     np.maximum(weight, np.multiply(ws.locked_front, ws.locked_rear, out=ws.locked_both),
@@ -906,7 +907,7 @@ def _fiala_normalised(q, peak, shape, magnitude):
     F_y = F_p q̂ (3 − 3|q̂| + q̂²) with q̂ = clip(q, −1, 1): the factored form of
     :func:`stuntsim.kinds.car.tyres.fiala_lateral_force`. ``shape`` and ``magnitude`` are scratch.
     """
-    np.clip(q, -1.0, 1.0, out=q)
+    clip(q, -1.0, 1.0, out=q)
     np.abs(q, out=shape)
     np.subtract(shape, 3.0, out=magnitude)
     magnitude *= shape
@@ -945,7 +946,7 @@ def _clip_to_friction(accel, request_front, request_rear, commands: _Commands, c
     """
     load_front = np.multiply(accel, c.neg_load_transfer, out=ws.load_front)
     load_front += c.static_load_front
-    np.clip(load_front, 0.0, c.weight, out=load_front)
+    clip(load_front, 0.0, c.weight, out=load_front)
     load_rear = np.subtract(c.weight, load_front, out=ws.load_rear)
     cap_front = np.multiply(commands.mu_front, load_front, out=ws.cap_front)
     cap_rear = np.multiply(commands.mu_rear, load_rear, out=ws.cap_rear)

@@ -41,6 +41,7 @@ from stuntsim.kinds.car.hazards import (
 )
 from stuntsim.kinds.car.path import ReferencePath
 from stuntsim.kinds.car.rig import body_occluders, rig_occluders
+from stuntsim.ufuncs import clip
 
 __all__ = ["Contacts", "Lookout", "MotionLimits", "People"]
 
@@ -579,7 +580,7 @@ class Lookout:
         if not struck.any():
             return
         px, py = self.position
-        k = np.clip(index - self.first_index, 0, len(self.walkers) - 1)
+        k = clip(index - self.first_index, 0, len(self.walkers) - 1)
         sample = np.arange(self.n)
         ahead = ((px[k, sample] - x) * np.cos(yaw) + (py[k, sample] - y) * np.sin(yaw)
                  >= front - self.radius[k, sample])
@@ -604,7 +605,7 @@ class Lookout:
 
             # on a collision course? (the car's front short of the person's near side)
             distance = self.cross_s[k] - s_front - self.radius[k]
-            walked = np.clip((t - self.start_time[k]) * self.speed[k], 0.0, self.distance[k])
+            walked = clip((t - self.start_time[k]) * self.speed[k], 0.0, self.distance[k])
             lane = self.lane_half + self.radius[k]
             to_lane = self.cross_walk[k] - lane - walked  # [m] still to walk to the lane
             arrive = t + np.maximum(to_lane, 0.0) / self.speed[k]

@@ -45,6 +45,7 @@ from stuntsim.geometry import (
     StreetGeometry,
     people_clearance,
 )
+from stuntsim.geometry.distance import shared_field
 from stuntsim.kinds.car.monitors import ClearanceBound
 
 __all__ = ["MovingParts", "MovingQuery"]
@@ -86,8 +87,8 @@ class MovingParts:
         """One distance field per group of solids (:attr:`groups`)."""
         street = self.street
         solids = street.collision_solids
-        return [DistanceField([solids[i] for i in group.index[:-1]], bounds=street.bounds,
-                              resolution=street.resolution) for group in self.groups]
+        return [shared_field([solids[i] for i in group.index[:-1]], bounds=street.bounds,
+                             resolution=street.resolution) for group in self.groups]
 
     def query(self, offsets: dict[str, tuple[np.ndarray, np.ndarray]], front, rear,
               half_width, n: int) -> MovingQuery:

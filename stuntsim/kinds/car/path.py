@@ -14,6 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
+from stuntsim.ufuncs import clip
+
 SPACING = 0.05  # [m] arc-length spacing of the resampled path
 
 
@@ -51,7 +53,7 @@ class ReferencePath:
         """Points at arc lengths ``s`` [m]; beyond either end the path continues straight."""
         last = self.x.size - 1
         position = np.asarray(s) / self.spacing
-        index = np.clip(np.floor(position).astype(np.intp), 0, last - 1)
+        index = clip(np.floor(position).astype(np.intp), 0, last - 1)
         frac = position - index
         x = self.x[index] + frac * (self.x[index + 1] - self.x[index])
         y = self.y[index] + frac * (self.y[index + 1] - self.y[index])
@@ -59,7 +61,7 @@ class ReferencePath:
 
     def heading_at(self, s: np.ndarray) -> np.ndarray:
         """Tangent direction [rad] at arc lengths ``s`` (nearest sample; constant past the ends)."""
-        index = np.clip(np.rint(np.asarray(s) / self.spacing).astype(np.intp), 0, self.x.size - 1)
+        index = clip(np.rint(np.asarray(s) / self.spacing).astype(np.intp), 0, self.x.size - 1)
         return self.heading[index]
 
     @cached_property
@@ -82,7 +84,7 @@ class ReferencePath:
         last = self.x.size - 1
         s = np.asarray(s_guess, dtype=float)
         for _ in range(iterations):
-            index = np.clip(np.rint(s / self.spacing).astype(np.intp), 0, last)
+            index = clip(np.rint(s / self.spacing).astype(np.intp), 0, last)
             cos_h = self._cos_heading[index]
             sin_h = self._sin_heading[index]
             dx = px - self.x[index]

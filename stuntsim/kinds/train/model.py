@@ -65,6 +65,7 @@ from stuntsim.kinds.train.performer import (
 from stuntsim.kinds.train.schema import POSTURE_NAMES, cue_chainage
 from stuntsim.kinds.train.track import Segment, Structure, Track
 from stuntsim.risk.montecarlo import failed
+from stuntsim.ufuncs import clip
 
 __all__ = [
     "HAZARD_FIELDS",
@@ -267,7 +268,7 @@ class TrainModel:
     def segment_of(self, s) -> np.ndarray:
         """Index of the segment holding chainage s (a boundary belongs to the next one)."""
         index = np.searchsorted(self.segment_starts, s, side="right") - 1
-        return np.clip(index, 0, len(self.segment_names) - 1)
+        return clip(index, 0, len(self.segment_names) - 1)
 
     # ------------------------------------------------------------------ setup
     def _performers(self, p: _Params) -> list[_PerformerSetup]:

@@ -54,6 +54,7 @@ import numpy as np
 
 from stuntsim.constants import GRAVITY
 from stuntsim.kinds.train.track import STANDARD_RAIL_HEAD_SPACING, Track
+from stuntsim.ufuncs import clip
 
 __all__ = [
     "GRAVITY",
@@ -311,7 +312,7 @@ def jerk_limited_step(s, v, a, target, accel_max, decel_max, jerk_max, dt):
     wanted = direction * np.minimum(  # (M2)
         limit, np.sqrt(half_jerk_step**2 + 2.0 * jerk_max * room) - half_jerk_step
     )
-    a_next = a + np.clip(wanted - a, -jerk_step, jerk_step)  # (M3)
+    a_next = a + clip(wanted - a, -jerk_step, jerk_step)  # (M3)
     v_next = np.maximum(v + 0.5 * (a + a_next) * dt, 0.0)  # (M4)
     s_next = s + 0.5 * (v + v_next) * dt  # (M5)
     return s_next, v_next, a_next
