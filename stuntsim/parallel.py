@@ -62,7 +62,7 @@ import sys
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
@@ -281,6 +281,22 @@ class ProcessExecutor(_Reusable):
             self._inbox.close()
         self._pool = self._inbox = None
         self._context = None
+
+
+def map_all(fn: Callable[[Any, Any], Any], context: Any, items: Sequence, workers: int
+            ) -> list:
+    """``[fn(context, item) for item in items]`` on a fresh local process pool, every item
+    submitted at once (no window: for a handful of tasks of unequal length, such as a
+    run's figures, where a window would leave a worker idle behind the longest one).
+    Give the longest items first. The pool is shut down before returning."""
+    mp_context = _process_context()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp_context) as pool:
+            submitted = [pool.submit(fn, context, item) for item in items]
+            return [future.result() for future in submitted]
+    except BrokenProcessPool as error:
+        raise StuntsimError("a worker process died while drawing (killed for memory, or "
+                            "it could not start); run with --executor serial") from error
 
 
 class DaskExecutor(_Reusable):

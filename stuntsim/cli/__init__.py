@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from stuntsim import __version__
-from stuntsim.cli.animate import _cmd_animate, _worst_takes
+from stuntsim.cli.animate import _cmd_animate
 from stuntsim.cli.animate import add_options as _animate_options
 from stuntsim.cli.common import (  # noqa: F401 (re-exported for the tests and scripts)
     EXIT_BAD_INPUT,
@@ -304,9 +304,10 @@ def _cmd_schema(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from stuntsim.cli.drawing import draw_run
     from stuntsim.kinds import kind_of
     from stuntsim.outputs import check_writable
-    from stuntsim.report import figure_builders, format_table, summary, summary_files
+    from stuntsim.report import format_table, summary, summary_files
     from stuntsim.report.html import render_report
     from stuntsim.runner import run
     from stuntsim.scenario import load_scenario
@@ -324,13 +325,10 @@ def _cmd_run(args) -> int:
                  progress=_progress(args))
     info = summary(result)  # built once for the table, the file and the figures
     info["command"] = _command_line(args)
-    files, figures, notes = (({}, {}, []) if args.no_plots else
-                             _draw(figure_builders(result, info), args.figure_format))
-    if not (args.no_plots or args.no_animation):  # worst_takes.gif (and .mp4 with ffmpeg)
-        moving, embedded, moving_notes = _worst_takes(result)
-        files = {**files, **moving}
-        figures = {**figures, **embedded}
-        notes = [*notes, *moving_notes]
+    # the figures, and worst_takes.gif (and .mp4 with ffmpeg) unless --no-animation
+    files, figures, notes = (({}, {}, []) if args.no_plots else draw_run(
+        result, info, args.figure_format, animation=not args.no_animation,
+        executor=where["executor"], workers=where["workers"]))
     info["warnings"] += notes
     _warn(info["warnings"])
     print(format_table(result, info))

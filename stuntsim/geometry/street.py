@@ -61,6 +61,19 @@ class StreetGeometry:
         for name in ("solids", "people", "walkers", "surfaces", "drops", "barriers"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
+    #: Distance fields (5–20 MB each) are not pickled: where a street is unpickled (a
+    #: worker process) they are built again on first use, and shared there by content
+    #: (:func:`~stuntsim.geometry.distance.shared_field`), instead of travelling with
+    #: every task that carries the street.
+    _NOT_PICKLED = ("collision_field", "barrier_field", "drop_field", "kerb_field")
+
+    def __getstate__(self):
+        return {name: value for name, value in self.__dict__.items()
+                if name not in self._NOT_PICKLED}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
     @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
         """(xmin, xmax, ymin, ymax) [m] of all contents plus ``margin`` (grids and plots)."""
