@@ -222,6 +222,22 @@ def _process_context():
     return multiprocessing.get_context("spawn")
 
 
+def warm_up() -> None:
+    """Start the worker processes' server now, where it is a forkserver: it imports
+    stuntsim (:data:`_PRELOAD`, about a second) in its own process, so a caller that is
+    about to import the same (the command line, before its first run) does both side by
+    side and finds the server ready when its first pool starts. Not needed for correctness:
+    a pool starts the server itself otherwise. Nothing is started where the main module
+    cannot have workers (:func:`main_module_allows_workers`) or with one core."""
+    if (os.cpu_count() or 1) < 2 or not main_module_allows_workers()[0]:
+        return
+    context = _process_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class ProcessExecutor(_Reusable):
     """Chunks on a local process pool, started once and kept until :meth:`close`.
 

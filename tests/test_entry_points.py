@@ -164,3 +164,44 @@ def test_a_notebook_kernel_uses_worker_processes():
     nbclient.NotebookClient(notebook, kernel_name="python3", timeout=120).execute()
     text = "".join(out.get("text", "") for out in notebook.cells[0].outputs)
     assert text.split("\n")[:2] == ["process", "[11, 12]"]
+
+
+def test_the_command_line_starts_before_numpy_and_scipy_are_imported(tmp_path):
+    # stuntsim/__init__.py loads its names on first use (PEP 562), so that the command
+    # line can start the workers' server (stuntsim.parallel.warm_up) before it pays for
+    # numpy, scipy, pint and pydantic itself; the names are all there when asked for.
+    code = ("import sys, stuntsim.cli\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'pint', 'pydantic') if m in sys.modules))\n"
+            "import stuntsim\n"
+            "missing = [name for name in stuntsim.__all__ if not hasattr(stuntsim, name)]\n"
+            "print(missing, set(stuntsim.__all__) <= set(dir(stuntsim)))\n"
+            "print(stuntsim.run.__module__, stuntsim.load_scenario.__module__)\n")
+    ran = _python(["-c", code], cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.split("\n")
+    assert lines[:3] == ["[]", "[] True", "stuntsim.runner stuntsim.scenario.loader"]
+    import stuntsim
+
+    with pytest.raises(AttributeError, match="no attribute 'runn'"):
+        stuntsim.runn  # noqa: B018 (a typo is an AttributeError, as for any module)
+
+
+def test_warm_up_starts_the_forkserver_only_where_workers_can_run(monkeypatch):
+    import multiprocessing.forkserver
+
+    from stuntsim import parallel
+
+    started = []
+    monkeypatch.setattr(multiprocessing.forkserver, "ensure_running",
+                        lambda: started.append(True))
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 1)
+    parallel.warm_up()
+    assert started == []  # one core: no workers, no server
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "main_module_allows_workers", lambda: (False, "no guard"))
+    parallel.warm_up()
+    assert started == []  # a script that workers would re-run: no server either
+    monkeypatch.setattr(parallel, "main_module_allows_workers", lambda: (True, ""))
+    parallel.warm_up()
+    expected = [True] if "forkserver" in multiprocessing.get_all_start_methods() else []
+    assert started == expected

@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         StuntWarning,
     )
 
+    local = getattr(args, "executor", None) in ("auto", "process")
+    if local and not getattr(args, "scheduler", None):
+        from stuntsim.parallel import warm_up
+
+        warm_up()  # the workers' server imports stuntsim while this process does (≈ 1 s)
     try:
         with warnings.catch_warnings():
             # the commands print each result's warnings themselves (in the table, on stderr)
@@ -83,15 +88,29 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(err), EXIT_BAD_INPUT)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose help may end with the hazards of every stunt kind, listed
+    only when the help is shown: listing them imports every kind (numpy, scipy: about a
+    second), which a command starts its worker processes' server before paying."""
+
+    hazards_in_help = False
+
+    def format_help(self) -> str:
+        if self.hazards_in_help:
+            self.epilog = f"{self.epilog}\n\n{_hazard_list()}"
+            self.hazards_in_help = False
+        return super().format_help()
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="stuntsim", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Stunt-safety risk analyser: how likely a stunt is to go wrong, how, "
         "and what would make it safer.",
         epilog="examples:\n  stuntsim run scenarios/rome_sharp_turn.yaml\n"
-        "  stuntsim run scenarios/rome_sharp_turn.yaml --help    (each command's options)\n\n"
-        + _hazard_list(),
+        "  stuntsim run scenarios/rome_sharp_turn.yaml --help    (each command's options)",
     )
+    parser.hazards_in_help = True
     parser.add_argument("--version", action="version", version=f"stuntsim {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="say what the tool decides (-v: the plan, chunks and executor; "
@@ -226,11 +245,9 @@ EXAMPLES = {
 def _command(sub, name: str, help: str, **kwargs) -> argparse.ArgumentParser:
     """A subcommand whose --help ends with examples (and the hazards, where it takes one);
     -v is accepted after the command too."""
-    epilog = EXAMPLES[name]
-    if name in ("run", "envelope", "sensitivity"):
-        epilog += "\n\n" + _hazard_list()
-    command = sub.add_parser(name, help=help, description=help, epilog=epilog,
+    command = sub.add_parser(name, help=help, description=help, epilog=EXAMPLES[name],
                              formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+    command.hazards_in_help = name in ("run", "envelope", "sensitivity")
     command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                          help="say what the tool decides (-vv: more)")
     return command

@@ -8,6 +8,7 @@ A stunt kind registers its schema (a subclass of :class:`ScenarioBase` with
 from __future__ import annotations
 
 import difflib
+import importlib
 import math
 from collections.abc import Iterator, Mapping
 from functools import cache, partial
@@ -246,7 +247,14 @@ def register_kind(name: str, schema: type[ScenarioBase]) -> None:
 
 
 def scenario_kinds() -> dict[str, type[ScenarioBase]]:
-    """Every registered kind of scenario by its ``kind`` value."""
+    """Every registered kind of scenario by its ``kind`` value.
+
+    The built-in kinds register themselves when :mod:`stuntsim.kinds` is imported. A
+    caller that imported only :mod:`stuntsim.scenario` (``stuntsim``'s own names load on
+    first use) has none yet: they are loaded here, by name, as plugins are (a static
+    import would put the kinds below the scenario layer, which they build on)."""
+    if not _KINDS:
+        importlib.import_module("stuntsim.kinds")
     return dict(_KINDS)
 
 
