@@ -85,3 +85,15 @@ def test_inline_variants_are_compared_from_one_file(tmp_path, capsys):
     assert names[0] == "rome_sharp_turn"
     assert set(resolved.scenario.variants) <= set(names)
     capsys.readouterr()
+
+
+def test_small_variants_on_a_pool_compare_as_they_do_serially():
+    # One chunk a variant: the variants, not their chunks, are spread over the pool
+    # (stuntsim.studies.variants); each is its own serial run, so the comparison is the
+    # serial one exactly, warnings included (a worker returns them, the caller says them).
+    resolved = stuntsim.load_scenario(ROOT / "tests" / "fixtures" / "train_short.yaml")
+    variants = [resolved, resolved.with_nominal("train.speed", 20.0),
+                resolved.variant("shorter tether for A")]
+    serial = compare(variants, samples=300, seed=7, executor="serial")
+    pooled = compare(variants, samples=300, seed=7, executor="process", workers=2)
+    assert json.dumps(pooled.to_dict()) == json.dumps(serial.to_dict())

@@ -31,18 +31,22 @@ counts; hazards with no relation (loss of control) count nothing — say so when
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from stuntsim import formatting as fmt
+from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
 from stuntsim.parallel import make_executor
+from stuntsim.progress import current as current_report
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval, failed
 from stuntsim.risk.sampling import plan_chunks
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
+from stuntsim.studies.variants import run_variants
 
 __all__ = ["Comparison", "Difference", "compare", "paired_difference", "paired_mean_difference",
            "rig_share"]
@@ -213,6 +217,15 @@ class Comparison:
         return "\n".join(lines)
 
 
+def _run_variant(context, variant: ResolvedScenario) -> RiskResult:
+    """One variant, whole and serially, in a task of :func:`run_variants`."""
+    samples, seed = context
+    with warnings.catch_warnings():  # returned with the result (a worker cannot warn)
+        warnings.simplefilter("ignore", StuntWarning)
+        return run(variant, samples=samples, seed=seed, executor="serial",
+                   keep_trajectories=0, progress=current_report() or False)
+
+
 def compare(
     variants: Sequence[ResolvedScenario],
     *,
@@ -235,12 +248,20 @@ def compare(
     seed = base.scenario.seed if seed is None else int(seed)
     names = list(names) if names is not None else [v.scenario.name for v in variants]
     n_chunks = len(plan_chunks(samples, base.scenario.simulation.chunk_blocks))
-    with make_executor(executor, workers, n_chunks=n_chunks, scheduler=scheduler) as pool:
-        results: list[RiskResult] = [
-            run(v, samples=samples, seed=seed, executor=pool, keep_trajectories=0,
-                progress=progress)
-            for v in variants
-        ]
+    if n_chunks == 1 and executor != "serial":
+        # one chunk a variant: the variants share the executor, not their chunks (a small
+        # comparison on every core); each variant's result is its serial run's
+        results: list[RiskResult] = run_variants(
+            _run_variant, variants, samples, seed, executor, workers, scheduler, progress,
+            desc="compare")
+        for result in results:  # what each run would have warned here
+            for note in result.warnings:
+                warnings.warn(note, StuntWarning, stacklevel=2)
+    else:
+        with make_executor(executor, workers, n_chunks=n_chunks,
+                           scheduler=scheduler) as pool:
+            results = [run(v, samples=samples, seed=seed, executor=pool, keep_trajectories=0,
+                           progress=progress) for v in variants]
     hazards = [*results[0].hazards, ANY]
 
     def happened(result: RiskResult, hazard: str) -> np.ndarray:

@@ -21,12 +21,11 @@ import numpy as np
 
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
-from stuntsim.parallel import make_executor
-from stuntsim.progress import Tracker
 from stuntsim.progress import current as current_report
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate
 from stuntsim.runner import run
 from stuntsim.scenario import ResolvedScenario, ScenarioError
+from stuntsim.studies.variants import run_variants
 from stuntsim.units import display_scale, display_unit, to_si
 
 __all__ = ["Envelope2DResult", "EnvelopeResult", "envelope", "envelope_2d", "parse_range"]
@@ -182,7 +181,8 @@ def envelope(
     values = np.asarray(values, dtype=float)
     samples, seed = _samples_and_seed(scenario, samples, seed)
     variants = [scenario.with_nominal(param, float(v)) for v in values]
-    runs = _run_all(variants, samples, seed, executor, workers, scheduler, progress)
+    runs = run_variants(_run_one, variants, samples, seed, executor, workers, scheduler,
+                        progress, desc="envelope")
     estimates = [result[hazard] for result, _ in runs]
     p = np.array([e.probability for e in estimates])
     upper = np.array([e.ci95[1] for e in estimates])
@@ -228,7 +228,8 @@ def envelope_2d(
         scenario.with_nominal(param_y, float(vy)).with_nominal(param_x, float(vx))
         for vy in values_y for vx in values_x
     ]
-    runs = _run_all(variants, samples, seed, executor, workers, scheduler, progress)
+    runs = run_variants(_run_one, variants, samples, seed, executor, workers, scheduler,
+                        progress, desc="envelope")
     results = [r[hazard] for r, _ in runs]
     for note in dict.fromkeys(note for _, notes in runs for note in notes):
         warnings.warn(note, StuntWarning, stacklevel=2)
@@ -270,29 +271,6 @@ def _run_warnings(runs, values, scale: float, unit: str) -> list[str]:
     for note in notes:
         warnings.warn(note, StuntWarning, stacklevel=3)
     return notes
-
-
-def _run_all(variants, samples, seed, executor, workers, scheduler=None, progress=False):
-    """One run per variant; the variants (not the chunks) are spread over the executor.
-    The bar counts the takes of every value, and moves while a value runs."""
-    bar = tracker = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(variants) * samples, unit="take", desc="envelope", leave=False)
-        tracker = Tracker(bar)
-    runs = []
-    with make_executor(executor, workers, n_chunks=len(variants),
-                       scheduler=scheduler) as pool:
-        mapped = (pool.map(_run_one, (samples, seed), variants) if tracker is None else
-                  pool.map(_run_one, (samples, seed), variants, progress=tracker))
-        for index, outcome in enumerate(mapped):
-            runs.append(outcome)
-            if tracker is not None:
-                tracker.finish(index, samples)
-    if bar is not None:
-        bar.close()
-    return runs
 
 
 def _crossing(values, curve, target, direction) -> float | None:
