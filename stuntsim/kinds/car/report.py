@@ -108,7 +108,9 @@ def matrix_input(result, name: str, happened: np.ndarray,
     if happened.any():
         given = {outcome: float(harm[outcome][happened].mean())
                  for outcome in ("fatality", "serious_injury") if relations[outcome]}
-        note = f"mean over the {int(happened.sum())} takes in which it happened"
+        count = int(happened.sum())
+        note = ("the one take in which it happened" if count == 1 else
+                f"mean over the {count} takes in which it happened")
     else:
         known = _if_it_happened(name, result)
         if known is None:

@@ -53,9 +53,10 @@ def matrix_input(result, name: str, happened: np.ndarray,
     below death as not excluded)."""
     fatal = harm["fatality"]
     if happened.any():
+        count = int(happened.sum())
         return MatrixInput({"fatality": float(fatal[happened].mean()), "serious_injury": None},
-                           note=f"mean over the {int(happened.sum())} runs in which it "
-                                f"happened")
+                           note=("the one run in which it happened" if count == 1 else
+                                 f"mean over the {count} runs in which it happened"))
     # never happened: rate it as if it had, at the 95th percentile of the run's top speed
     speed = float(np.quantile(result.max_speed, 0.95))
     roof = result.resolved.nominal["train.roof_height"]
