@@ -207,7 +207,8 @@ def _dask_done_within(future, timeout: float) -> bool:
 
 #: modules a forkserver loads once, so that each worker starts as a fork with them loaded
 _PRELOAD = ["stuntsim.runner", "stuntsim.kinds", "stuntsim.studies.margins",
-            "stuntsim.studies.envelope"]
+            "stuntsim.studies.envelope", "stuntsim.studies.compare", "stuntsim.cli.drawing",
+            "stuntsim.report.figures", "stuntsim.report.animation"]
 
 
 def _process_context():
