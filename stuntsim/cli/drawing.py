@@ -10,8 +10,9 @@ they are drawn here, one after the other, as before.
 The pool's workers fork from the forkserver the run already started (stuntsim and numpy
 loaded), and get the result with each task (≈ 11 MB pickled for Rome: a street travels
 without its distance fields). A figure is the same bytes wherever it is drawn: the same
-matplotlib, fonts and data (tests/test_drawing.py). A figure or an animation that cannot be drawn is a warning
-naming it, in either place (the results are written without it).
+matplotlib, fonts and data (tests/test_drawing.py). A figure or an animation that
+cannot be drawn is a warning naming it, in either place (the results are written
+without it).
 """
 
 from __future__ import annotations
