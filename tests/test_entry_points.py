@@ -180,6 +180,12 @@ def test_the_command_line_starts_before_numpy_and_scipy_are_imported(tmp_path):
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.split("\n")
     assert lines[:3] == ["[]", "[] True", "stuntsim.runner stuntsim.scenario.loader"]
+    # and a caller that imports only the scenario layer still knows every stunt kind
+    # (stuntsim.scenario.base.scenario_kinds loads them by name)
+    only = _python(["-c", "from stuntsim.scenario import load_scenario\n"
+                          f"print(load_scenario({str(TRAIN)!r}).scenario.kind)"], cwd=tmp_path)
+    assert only.returncode == 0, only.stderr
+    assert only.stdout.strip() == "train"
     import stuntsim
 
     with pytest.raises(AttributeError, match="no attribute 'runn'"):
