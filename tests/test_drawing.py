@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 import stuntsim
-from stuntsim.cli.drawing import _pool_size, draw_run
+from stuntsim.cli.drawing import POOL_MAX_TAKES, _pool_size, draw_run
 from stuntsim.report import summary
 from stuntsim.risk.sampling import BLOCK_SIZE
 
@@ -51,5 +51,7 @@ def test_the_drawing_has_a_pool_exactly_when_the_run_had_one(rome, monkeypatch):
     assert _pool_size(two_chunks, "serial", None, 1, 7) == 1
     assert _pool_size(two_chunks, "dask", None, 1, 7) == 1  # a cluster's workers: not here
     assert _pool_size(two_chunks, "process", None, 1, 1) == 1  # one task: no pool
+    big = SimpleNamespace(resolved=result.resolved, samples=POOL_MAX_TAKES + 1)
+    assert _pool_size(big, "process", None, 1, 7) == 1  # a big result is not sent around
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert _pool_size(two_chunks, "auto", None, 1, 7) == 1

@@ -3,9 +3,10 @@
 Drawing is matplotlib in one Python thread: for the Rome main job about 3.6 s of figures
 and 2.2 s of animation, on one core while the other idles (the takes themselves take
 about 5 s on both). When the run itself used a local process pool (``--executor auto``
-with several chunks and cores, or ``--executor process``), each figure and the animation
-become one task of a pool of the same size, the animation first (the longest); otherwise
-they are drawn here, one after the other, as before.
+with several chunks and cores, or ``--executor process``) of at most
+:data:`POOL_MAX_TAKES` takes, each figure and the animation become one task of a pool of
+the same size, the animation first (the longest); otherwise they are drawn here, one
+after the other, as before.
 
 The pool's workers fork from the forkserver the run already started (stuntsim and numpy
 loaded), and get the result with each task (≈ 11 MB pickled for Rome: a street travels
@@ -23,6 +24,11 @@ from stuntsim.cli.animate import ANIMATION_NAME, _worst_takes
 from stuntsim.cli.common import _draw
 
 __all__ = ["draw_run"]
+
+#: Above this many takes a run draws here: every task carries the result (≈ 440 bytes a
+#: take pickled, besides the kept trajectories), and a big run's result sent to each of
+#: seven tasks would cost more memory and time than the pool saves.
+POOL_MAX_TAKES = 50_000
 
 #: The order to draw in on a pool (unlisted figures: after these, in their own order).
 _LONGEST_FIRST = {ANIMATION_NAME: 0, "failure_anatomy": 1}
@@ -71,7 +77,7 @@ def _draw_one(context, name: str):
 def _pool_size(result, executor: str, workers: int | None, chunk_blocks: int | None,
                tasks: int) -> int:
     """Processes to draw with: the run's pool size where the run had a local pool, else 1."""
-    if executor not in ("auto", "process") or tasks < 2:
+    if executor not in ("auto", "process") or tasks < 2 or result.samples > POOL_MAX_TAKES:
         return 1
     from stuntsim.parallel import main_module_allows_workers
     from stuntsim.risk.sampling import plan_chunks
