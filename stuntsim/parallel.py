@@ -62,7 +62,7 @@ import sys
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
@@ -261,7 +261,11 @@ class ProcessExecutor(_Reusable):
         method = _process_context().get_start_method()
         return f"process pool of {self.workers} workers ({method})"
 
-    def map(self, fn, context, items, *, progress=None):
+    def map(self, fn, context, items, *, progress=None, window: int | None = None):
+        """``fn(context, item)`` for each item, results in order; at most ``window`` items
+        in flight (default two per worker: bounded memory for a run's chunks; a handful of
+        unequal tasks, such as a run's figures, are better all submitted at once, or a
+        worker idles behind the longest)."""
         if self._pool is None:
             mp_context = _process_context()
             self._inbox = mp_context.SimpleQueue()
@@ -282,7 +286,8 @@ class ProcessExecutor(_Reusable):
             return pool.submit(_call_in_worker, fn, token, payload, item, next(channels))
 
         try:
-            yield from _windowed(submit, result, items, WINDOW_PER_WORKER * self.workers)
+            yield from _windowed(submit, result, items,
+                                 window or WINDOW_PER_WORKER * self.workers)
         except BrokenProcessPool as error:
             self.close()
             raise StuntsimError(
@@ -298,22 +303,6 @@ class ProcessExecutor(_Reusable):
             self._inbox.close()
         self._pool = self._inbox = None
         self._context = None
-
-
-def map_all(fn: Callable[[Any, Any], Any], context: Any, items: Sequence, workers: int
-            ) -> list:
-    """``[fn(context, item) for item in items]`` on a fresh local process pool, every item
-    submitted at once (no window: for a handful of tasks of unequal length, such as a
-    run's figures, where a window would leave a worker idle behind the longest one).
-    Give the longest items first. The pool is shut down before returning."""
-    mp_context = _process_context()
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp_context) as pool:
-            submitted = [pool.submit(fn, context, item) for item in items]
-            return [future.result() for future in submitted]
-    except BrokenProcessPool as error:
-        raise StuntsimError("a worker process died while drawing (killed for memory, or "
-                            "it could not start); run with --executor serial") from error
 
 
 class DaskExecutor(_Reusable):
@@ -450,6 +439,18 @@ def _is_dask_client(obj) -> bool:
 EXECUTORS = ("auto", "serial", "process", "dask")
 
 
+def pool_size(name, workers: int | None, n_chunks: int) -> int:
+    """The local worker processes :func:`make_executor` starts for ``name`` (where the main
+    module allows them); 0 where it starts none: ``"serial"``, Dask, a caller's executor,
+    and ``"auto"`` with one chunk or one core."""
+    cores = os.cpu_count() or 1
+    if name == "process":
+        return workers or cores
+    if name in (None, "auto") and n_chunks > 1 and cores > 1:
+        return min(workers or cores, n_chunks)
+    return 0
+
+
 def make_executor(
     name: str | Executor | None, workers: int | None = None, *, n_chunks: int = 1,
     scheduler: str | None = None,
@@ -473,11 +474,11 @@ def make_executor(
         _import_distributed()
         return DaskExecutor(scheduler=scheduler, workers=workers)
     if name is None or name == "auto":
-        cores = os.cpu_count() or 1
-        if n_chunks > 1 and cores > 1:
+        size = pool_size(name, workers, n_chunks)
+        if size:
             allowed, why = main_module_allows_workers()
             if allowed:
-                return ProcessExecutor(min(workers or cores, n_chunks))
+                return ProcessExecutor(size)
             warnings.warn(f"running on one core: {why}", RuntimeWarning, stacklevel=3)
         elif n_chunks <= 1:
             logging.getLogger(__name__).info("one chunk: running in this process")

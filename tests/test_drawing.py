@@ -44,14 +44,14 @@ def test_the_drawing_has_a_pool_exactly_when_the_run_had_one(rome, monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     one_chunk = SimpleNamespace(resolved=result.resolved, samples=BLOCK_SIZE)
     two_chunks = SimpleNamespace(resolved=result.resolved, samples=BLOCK_SIZE + 1)
-    assert _pool_size(one_chunk, "auto", None, 1, 7) == 1  # the run ran here
-    assert _pool_size(two_chunks, "auto", None, 1, 7) == 2  # it had a pool of 2
-    assert _pool_size(two_chunks, "auto", 1, 1, 7) == 1  # --workers 1
-    assert _pool_size(one_chunk, "process", None, 1, 7) == 2
-    assert _pool_size(two_chunks, "serial", None, 1, 7) == 1
-    assert _pool_size(two_chunks, "dask", None, 1, 7) == 1  # a cluster's workers: not here
-    assert _pool_size(two_chunks, "process", None, 1, 1) == 1  # one task: no pool
+    assert _pool_size(one_chunk, "auto", None, 7) == 1  # the run ran here
+    assert _pool_size(two_chunks, "auto", None, 7) == 2  # it had a pool of 2
+    assert _pool_size(two_chunks, "auto", 1, 7) == 1  # --workers 1
+    assert _pool_size(one_chunk, "process", None, 7) == 2
+    assert _pool_size(two_chunks, "serial", None, 7) == 1
+    assert _pool_size(two_chunks, "dask", None, 7) == 1  # a cluster's workers: not here
+    assert _pool_size(two_chunks, "process", None, 1) == 1  # one task: no pool
     big = SimpleNamespace(resolved=result.resolved, samples=POOL_MAX_TAKES + 1)
-    assert _pool_size(big, "process", None, 1, 7) == 1  # a big result is not sent around
+    assert _pool_size(big, "process", None, 7) == 1  # a big result is not sent around
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    assert _pool_size(two_chunks, "auto", None, 1, 7) == 1
+    assert _pool_size(two_chunks, "auto", None, 7) == 1

@@ -18,8 +18,6 @@ without it).
 
 from __future__ import annotations
 
-import os
-
 from stuntsim.cli.animate import ANIMATION_NAME, _worst_takes
 from stuntsim.cli.common import _draw
 
@@ -35,28 +33,29 @@ _LONGEST_FIRST = {ANIMATION_NAME: 0, "failure_anatomy": 1}
 
 
 def draw_run(result, info: dict, fmt: str, *, animation: bool, executor: str = "serial",
-             workers: int | None = None, chunk_blocks: int | None = None
+             workers: int | None = None
              ) -> tuple[dict[str, bytes], dict[str, tuple[str, bytes]], list[str]]:
     """The run's figure files (name.fmt → bytes), what report.html embeds (name → (kind,
     bytes)) and warnings, in the order of :func:`~stuntsim.report.figure_builders` with
-    the animation last. ``executor``/``workers``/``chunk_blocks``: the run's, to decide
-    whether it had a process pool (then so does the drawing)."""
+    the animation last. ``executor``, ``workers``: the run's, to decide whether it had a
+    process pool (then so does the drawing)."""
     from stuntsim.report import figure_builders
 
-    names = list(figure_builders(result, info))
-    # the longest first (Rome: the animation 1.4 s, the anatomy 1.0 s, the rest ≤ 0.4 s)
-    tasks = sorted([ANIMATION_NAME] * animation + names,
-                   key=lambda name: _LONGEST_FIRST.get(name, 2))
-    pool_size = _pool_size(result, executor, workers, chunk_blocks, len(tasks))
+    names = [*figure_builders(result, info), *([ANIMATION_NAME] if animation else [])]
+    size = _pool_size(result, executor, workers, len(names))
     context = (result, info, fmt)
-    if pool_size > 1:
-        from stuntsim.parallel import map_all
+    if size > 1:
+        from stuntsim.parallel import ProcessExecutor
 
-        drawn = dict(zip(tasks, map_all(_draw_one, context, tasks, pool_size), strict=True))
+        # the longest first (Rome: the animation 1.4 s, the anatomy 1.0 s, the rest ≤ 0.4 s)
+        tasks = sorted(names, key=lambda name: _LONGEST_FIRST.get(name, 2))
+        with ProcessExecutor(size) as pool:
+            drawn = dict(zip(tasks, pool.map(_draw_one, context, tasks, window=len(tasks)),
+                             strict=True))
     else:
-        drawn = {name: _draw_one(context, name) for name in tasks}
+        drawn = {name: _draw_one(context, name) for name in names}
     files, embedded, notes = {}, {}, []
-    for name in [*names, *([ANIMATION_NAME] if animation else [])]:
+    for name in names:
         more_files, more_embedded, more_notes = drawn[name]
         files.update(more_files)
         embedded.update(more_embedded)
@@ -74,19 +73,16 @@ def _draw_one(context, name: str):
     return _draw({name: figure_builders(result, info)[name]}, fmt)
 
 
-def _pool_size(result, executor: str, workers: int | None, chunk_blocks: int | None,
-               tasks: int) -> int:
-    """Processes to draw with: the run's pool size where the run had a local pool, else 1."""
-    if executor not in ("auto", "process") or tasks < 2 or result.samples > POOL_MAX_TAKES:
+def _pool_size(result, executor: str, workers: int | None, tasks: int) -> int:
+    """Processes to draw with: the run's pool size where the run had a local pool
+    (:func:`stuntsim.parallel.pool_size`), else 1."""
+    if tasks < 2 or result.samples > POOL_MAX_TAKES:
         return 1
-    from stuntsim.parallel import main_module_allows_workers
+    from stuntsim.parallel import main_module_allows_workers, pool_size
     from stuntsim.risk.sampling import plan_chunks
 
-    cores = os.cpu_count() or 1
-    blocks = (result.resolved.scenario.simulation.chunk_blocks if chunk_blocks is None
-              else chunk_blocks)
-    if executor == "auto" and (cores < 2 or len(plan_chunks(result.samples, blocks)) < 2):
+    chunks = plan_chunks(result.samples, result.resolved.scenario.simulation.chunk_blocks)
+    size = pool_size(executor, workers, len(chunks))
+    if not size or not main_module_allows_workers()[0]:
         return 1  # the run ran here: so does the drawing
-    if not main_module_allows_workers()[0]:
-        return 1
-    return min(workers or cores, tasks)
+    return min(size, tasks)
