@@ -41,12 +41,11 @@ from stuntsim import formatting as fmt
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
 from stuntsim.parallel import make_executor
-from stuntsim.progress import current as current_report
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval, failed
 from stuntsim.risk.sampling import plan_chunks
 from stuntsim.runner import RiskResult, run
 from stuntsim.scenario import ResolvedScenario
-from stuntsim.studies.variants import run_variants
+from stuntsim.studies.variants import run_variants, whole_run
 
 __all__ = ["Comparison", "Difference", "compare", "paired_difference", "paired_mean_difference",
            "rig_share"]
@@ -217,15 +216,6 @@ class Comparison:
         return "\n".join(lines)
 
 
-def _run_variant(context, variant: ResolvedScenario) -> RiskResult:
-    """One variant, whole and serially, in a task of :func:`run_variants`."""
-    samples, seed = context
-    with warnings.catch_warnings():  # returned with the result (a worker cannot warn)
-        warnings.simplefilter("ignore", StuntWarning)
-        return run(variant, samples=samples, seed=seed, executor="serial",
-                   keep_trajectories=0, progress=current_report() or False)
-
-
 def compare(
     variants: Sequence[ResolvedScenario],
     *,
@@ -252,7 +242,7 @@ def compare(
         # one chunk a variant: the variants share the executor, not their chunks (a small
         # comparison on every core); each variant's result is its serial run's
         results: list[RiskResult] = run_variants(
-            _run_variant, variants, samples, seed, executor, workers, scheduler, progress,
+            whole_run, variants, samples, seed, executor, workers, scheduler, progress,
             desc="compare")
         for result in results:  # what each run would have warned here
             for note in result.warnings:

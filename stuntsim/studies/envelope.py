@@ -21,11 +21,9 @@ import numpy as np
 
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
-from stuntsim.progress import current as current_report
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate
-from stuntsim.runner import run
 from stuntsim.scenario import ResolvedScenario, ScenarioError
-from stuntsim.studies.variants import run_variants
+from stuntsim.studies.variants import run_variants, whole_run
 from stuntsim.units import display_scale, display_unit, to_si
 
 __all__ = ["Envelope2DResult", "EnvelopeResult", "envelope", "envelope_2d", "parse_range"]
@@ -254,12 +252,8 @@ def _samples_and_seed(scenario: ResolvedScenario, samples, seed) -> tuple[int, i
 
 def _run_one(context, variant: ResolvedScenario
              ) -> tuple[dict[str, ProbabilityEstimate], list[str]]:
-    samples, seed = context
-    with warnings.catch_warnings():  # returned with the estimates (workers cannot warn)
-        warnings.simplefilter("ignore", StuntWarning)
-        # its takes count on the envelope's bar as they run, when there is one
-        result = run(variant, samples=samples, seed=seed, executor="serial",
-                     keep_trajectories=0, progress=current_report() or False)
+    """A value's estimates and warnings (its whole run stays in the worker)."""
+    result = whole_run(context, variant)
     return result.estimates, result.warnings
 
 

@@ -10,12 +10,27 @@ task returns its warnings with its result and the caller says them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
+from stuntsim.errors import StuntWarning
 from stuntsim.parallel import make_executor
 from stuntsim.progress import Tracker
+from stuntsim.progress import current as current_report
+from stuntsim.runner import RiskResult, run
 
-__all__ = ["run_variants"]
+__all__ = ["run_variants", "whole_run"]
+
+
+def whole_run(context: tuple[int, int], variant) -> RiskResult:
+    """One task of :func:`run_variants`: the variant's run, whole and serially, on
+    ``context`` = (samples, seed), without trajectories. Its warnings are in the result
+    (a worker cannot warn the caller); its takes count on the caller's bar, if any."""
+    samples, seed = context
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StuntWarning)
+        return run(variant, samples=samples, seed=seed, executor="serial",
+                   keep_trajectories=0, progress=current_report() or False)
 
 
 def run_variants(one: Callable, variants: Sequence, samples: int, seed: int, executor,
