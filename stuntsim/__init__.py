@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from stuntsim.errors import IncompleteRunError, NumericalError, StuntsimError
 from stuntsim.version import __version__
 
+# what the tool decides (chunking, executor, plan) is logged on "stuntsim"; silent unless the
+# application configures logging (the CLI's -v does)
 logging.getLogger("stuntsim").addHandler(logging.NullHandler())
 
 # The rest is imported on first use (PEP 562): numpy, scipy, pint and pydantic cost about a

@@ -14,6 +14,8 @@ Use it only with both bounds given (the ufunc has no ``None`` bound).
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 __all__ = ["clip"]
@@ -22,7 +24,7 @@ __all__ = ["clip"]
 def _clip_ufunc():
     for module in ("numpy._core.umath", "numpy.core.umath"):
         try:
-            candidate = getattr(__import__(module, fromlist=["clip"]), "clip", None)
+            candidate = getattr(importlib.import_module(module), "clip", None)
         except ImportError:
             continue
         if isinstance(candidate, np.ufunc):
