@@ -22,7 +22,8 @@ is asserted (DESIGN: speed is shown, never tested on time). What each one counts
    than the time), default executor;
 5. subset simulation (``run --method subset --hazard person_struck`` defaults) vs plain
    Monte Carlo, in seconds per model evaluation (per take);
-6. an envelope of k values × n takes against one run of k·n takes.
+6. an envelope of k values × n takes against one run of k·n takes, and a compare of
+   Rome's plan and its three variants (one shared model call) against one run, serially.
 """
 
 from __future__ import annotations
@@ -184,6 +185,24 @@ def envelope_vs_run(resolved, k: int, n: int, log) -> float:
     return env_wall / run_wall
 
 
+def compare_vs_run(resolved, n: int, log) -> float:
+    """Rome's plan and its three variants (all values read take by take: one shared call)
+    against one run of 4 n takes, serially."""
+    import stuntsim
+    from stuntsim.studies import compare
+
+    variants = [resolved] + [resolved.variant(name) for name in resolved.scenario.variants]
+    start = time.perf_counter()
+    compare(variants, samples=n, executor="serial")
+    cmp_wall = time.perf_counter() - start
+    start = time.perf_counter()
+    stuntsim.run(resolved, samples=len(variants) * n, executor="serial", keep_trajectories=0)
+    run_wall = time.perf_counter() - start
+    log(f"  compare of {len(variants)} × {n} takes: {cmp_wall:.1f} s; one run of "
+        f"{len(variants) * n} takes: {run_wall:.1f} s")
+    return cmp_wall / run_wall
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -254,6 +273,9 @@ def main(argv=None) -> None:
         ratio = envelope_vs_run(resolved, k, n, log)
         rows.append((f"envelope {k}×{n} / one run of {k * n} takes", f"{ratio:.2f}×",
                      TARGETS["envelope"]))
+    ratio = compare_vs_run(resolved, 512, log)
+    rows.append(("compare 4×512 / one run of 2048 takes", f"{ratio:.2f}×",
+                 TARGETS["envelope"]))
 
     log(f"\n{'figure':<56} {'measured':>12} {'target':>12}")
     log("-" * 82)

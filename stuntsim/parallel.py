@@ -451,6 +451,18 @@ def pool_size(name, workers: int | None, n_chunks: int) -> int:
     return 0
 
 
+def slots(executor) -> int:
+    """How many tasks ``executor`` runs at once: a pool's workers, a Dask cluster's
+    threads, 1 in this process (and for an executor object of the caller's, whose size is
+    unknown)."""
+    inner = executor.inner if isinstance(executor, _Borrowed) else executor
+    if isinstance(inner, ProcessExecutor):
+        return inner.workers
+    if isinstance(inner, DaskExecutor):
+        return inner.slots()
+    return 1
+
+
 def make_executor(
     name: str | Executor | None, workers: int | None = None, *, n_chunks: int = 1,
     scheduler: str | None = None,

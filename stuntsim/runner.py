@@ -167,8 +167,7 @@ def run(
     """
     started = time.perf_counter()
     spec = scenario.scenario
-    samples = spec.samples if samples is None else _bounded("samples", samples, 1, MAX_SAMPLES)
-    seed = spec.seed if seed is None else _bounded("seed", seed, 0, MAX_SEED)
+    samples, seed = run_size(scenario, samples, seed)
     chunk_blocks = spec.simulation.chunk_blocks if chunk_blocks is None else chunk_blocks
     keep = spec.simulation.keep_trajectories if keep_trajectories is None else keep_trajectories
 
@@ -178,14 +177,9 @@ def run(
     notes = kind.plan_warnings(scenario, model)
     for note in notes:
         warnings.warn(note, StuntWarning, stacklevel=2)
-    names = scenario.uncertain_names
     chunks = plan_chunks(samples, chunk_blocks)
-    hazards = dict(model.hazards)
-    accumulator = MarginAccumulator(hazards, samples)
-    draws_all = {name: np.empty(samples) for name in names}
-    details: dict[str, np.ndarray] = {}
-    ending = np.empty(samples, dtype=np.int8)
-    progress_along = np.empty(samples)
+    takes = RunTakes(scenario, model, samples, seed)
+    names = takes.names
 
     bar = _progress(samples, progress)
     tracker = Tracker(bar) if bar is not None else None
@@ -200,59 +194,90 @@ def run(
         mapped = (pool.map(_simulate_chunk, context, chunks) if tracker is None else
                   pool.map(_simulate_chunk, context, chunks, progress=tracker))
         for index, (chunk, drawn, outcome, read) in enumerate(mapped):
-            if chunk.start == 0:  # the first chunk: every uncertain input must be taken
-                _check_read(scenario, names, read)
-            _collect(chunk, drawn, outcome, accumulator, names, draws_all, details, ending,
-                     progress_along, samples)
+            takes.add(chunk.start, chunk.stop, drawn, outcome, read)
             if tracker is not None:
                 tracker.finish(index, chunk.size)
     if bar is not None:
         bar.close()
 
-    unfinished = ending == 0
-    completion = check_completion(ending, setting="simulation.duration",
-                                  advice=model.completion_advice(progress_along[unfinished]),
-                                  source=scenario.source)
-    margins = accumulator.margins()
-    result = RiskResult(
-        resolved=scenario,
-        samples=samples,
-        seed=seed,
-        method="mc",
-        hazards=hazards,
-        margins={name: np.asarray(margins[name]) for name in hazards},
-        estimates=accumulator.estimates(unfinished=unfinished),
-        draws=draws_all,
-        details=details,
-        completion=completion,
-        warnings=notes,
-        run_ending=ending,
-        run_progress=progress_along,
-    )
-    kind.finish(result, model, keep)
+    result = takes.result(notes, keep)
+    completion = result.completion
     if completion.warning:
         warnings.warn(completion.warning, StuntWarning, stacklevel=2)
-        result.warnings.append(completion.warning)
     result.runtime = time.perf_counter() - started
     log.info("%d of %d takes got through the stunt; %s in %.1f s", completion.completed,
              samples, ", ".join(f"{name} {result.estimates[name].failures}"
-                                for name in hazards), result.runtime)
+                                for name in result.hazards), result.runtime)
     return result
 
 
-def _collect(chunk, drawn, outcome, accumulator, names, draws_all, details, ending,
-             progress_along, samples) -> None:
-    """Put one chunk's takes in their places (by take index: the order chunks arrive in
-    does not matter)."""
-    accumulator.add(chunk.start, outcome.margins)
-    for name in names:
-        draws_all[name][chunk.start:chunk.stop] = drawn[name]
-    for key, values in outcome.details.items():
-        if key not in details:
-            details[key] = np.empty((samples, *values.shape[1:]), dtype=values.dtype)
-        details[key][chunk.start:chunk.stop] = values
-    ending[chunk.start:chunk.stop] = outcome.ending
-    progress_along[chunk.start:chunk.stop] = outcome.progress
+class RunTakes:
+    """A run's takes as its chunks return them, each put in its place by take index (the
+    order chunks arrive in does not matter), and the result they make.
+
+    :func:`run` fills one from its chunks; a study that simulates several variants' takes
+    in one model call (:mod:`stuntsim.studies.variants`) fills one per variant from its
+    slices of each call, so either way a variant's result is built by the same lines.
+    """
+
+    def __init__(self, scenario: ResolvedScenario, model, samples: int, seed: int):
+        self.scenario, self.model, self.samples, self.seed = scenario, model, samples, seed
+        self.names = scenario.uncertain_names
+        self.hazards = dict(model.hazards)
+        self.accumulator = MarginAccumulator(self.hazards, samples)
+        self.draws = {name: np.empty(samples) for name in self.names}
+        self.details: dict[str, np.ndarray] = {}
+        self.ending = np.empty(samples, dtype=np.int8)
+        self.progress = np.empty(samples)
+
+    def add(self, start: int, stop: int, drawn, outcome, read) -> None:
+        """Takes ``start`` … ``stop − 1``: their draws (path → array) and the model's
+        outcome for them; ``read``: the paths the model looked up take by take (checked
+        with the first takes: every uncertain input must be taken)."""
+        if start == 0:
+            _check_read(self.scenario, self.names, read)
+        self.accumulator.add(start, outcome.margins)
+        for name in self.names:
+            self.draws[name][start:stop] = drawn[name]
+        for key, values in outcome.details.items():
+            if key not in self.details:
+                self.details[key] = np.empty((self.samples, *values.shape[1:]),
+                                             dtype=values.dtype)
+            self.details[key][start:stop] = values
+        self.ending[start:stop] = outcome.ending
+        self.progress[start:stop] = outcome.progress
+
+    def result(self, notes: list[str], keep: int) -> RiskResult:
+        """The run's result once every take is in: its estimates, completion and the
+        kind's facts (:meth:`StuntKind.finish`, which re-simulates ``keep`` takes and each
+        hazard's worst for the figures). ``notes``: the plan's warnings; the completion's
+        warning, if any, is added to ``result.warnings`` (the caller says it)."""
+        model = self.model
+        unfinished = self.ending == 0
+        completion = check_completion(self.ending, setting="simulation.duration",
+                                      advice=model.completion_advice(
+                                          self.progress[unfinished]),
+                                      source=self.scenario.source)
+        margins = self.accumulator.margins()
+        result = RiskResult(
+            resolved=self.scenario,
+            samples=self.samples,
+            seed=self.seed,
+            method="mc",
+            hazards=self.hazards,
+            margins={name: np.asarray(margins[name]) for name in self.hazards},
+            estimates=self.accumulator.estimates(unfinished=unfinished),
+            draws=self.draws,
+            details=self.details,
+            completion=completion,
+            warnings=notes,
+            run_ending=self.ending,
+            run_progress=self.progress,
+        )
+        kind_of(self.scenario).finish(result, model, keep)
+        if completion.warning:
+            result.warnings.append(completion.warning)
+        return result
 
 
 def _simulate_chunk(context, chunk: Chunk):
@@ -270,6 +295,14 @@ def _check_read(scenario: ResolvedScenario, names: list[str], read) -> None:
     problem = unread_uncertain(scenario, read)
     if problem is not None:
         raise ScenarioError(problem, source=scenario.source)
+
+
+def run_size(scenario: ResolvedScenario, samples, seed) -> tuple[int, int]:
+    """A run's takes and seed: the arguments where given (checked: a :class:`ValueError`
+    for one that is not a whole number in range), else the scenario's."""
+    spec = scenario.scenario
+    return (spec.samples if samples is None else _bounded("samples", samples, 1, MAX_SAMPLES),
+            spec.seed if seed is None else _bounded("seed", seed, 0, MAX_SEED))
 
 
 def _bounded(label: str, value, low: int, high: int) -> int:

@@ -20,6 +20,7 @@ name (docs/architecture.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -30,7 +31,7 @@ from stuntsim.errors import NumericalError
 from stuntsim.scenario.base import switch_leaves
 
 __all__ = ["Hazard", "MatrixInput", "Model", "Outcome", "StuntKind", "harm_fact",
-           "unread_uncertain"]
+           "matching_paths", "unread_uncertain"]
 
 
 def unread_uncertain(resolved, read: set[str] | frozenset[str]) -> str | None:
@@ -58,6 +59,16 @@ def unread_uncertain(resolved, read: set[str] | frozenset[str]) -> str | None:
             f"scenario), so its spread would be silently left out of every probability"
             f"{more}; remove it from `uncertain`, and compare fixed values with `variants:` "
             f"or `stuntsim envelope --param '{path}'` instead")
+
+
+def matching_paths(paths, patterns) -> frozenset[str]:
+    """The dotted ``paths`` that match one of ``patterns``, where a ``*`` stands for one
+    whole name (``rig.mounts.*.mass`` matches ``rig.mounts.hood camera.mass``, not
+    ``rig.mounts.hood camera.position.0``)."""
+    compiled = [re.compile(r"\.".join("[^.]+" if part == "*" else re.escape(part)
+                                      for part in pattern.split(".")) + r"\Z")
+                for pattern in patterns]
+    return frozenset(path for path in paths if any(c.match(path) for c in compiled))
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,21 @@ class StuntKind:
         ``stuntsim validate`` and each run); a :class:`~stuntsim.errors.ScenarioError` for
         one that cannot be built at all."""
         return []
+
+    def per_take_paths(self, resolved) -> frozenset[str]:
+        """The numeric paths whose nominal values this kind's model reads **only take by
+        take**, through its per-take lookup (``model.read_paths``), and nowhere else: not
+        in the scene, the line, the track, the time grid, nor in any choice made once for
+        a whole batch of takes.
+
+        Variants that differ only in these values (and in the spreads around them) may
+        therefore share one model call, each take carrying its own variant's value as if
+        it were a draw (:mod:`stuntsim.studies.variants`): each take's numbers are bit for
+        bit those of its variant's own run. The default, no path, keeps every variant in
+        its own run. A kind that lists a path here has a test that moves all of them at
+        once and compares the shared call with the separate runs
+        (tests/test_stacked_variants.py)."""
+        return frozenset()
 
     def fixed_memory(self, resolved) -> int:
         """Bytes of what the model builds once per process before its first take (a car's

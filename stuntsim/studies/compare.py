@@ -40,12 +40,10 @@ import numpy as np
 from stuntsim import formatting as fmt
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
-from stuntsim.parallel import make_executor
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate, binomial_interval, failed
-from stuntsim.risk.sampling import plan_chunks
-from stuntsim.runner import RiskResult, run
+from stuntsim.runner import RiskResult, run_size
 from stuntsim.scenario import ResolvedScenario
-from stuntsim.studies.variants import run_variants, whole_run
+from stuntsim.studies.variants import run_variants
 
 __all__ = ["Comparison", "Difference", "compare", "paired_difference", "paired_mean_difference",
            "rig_share"]
@@ -234,24 +232,15 @@ def compare(
     if len(variants) < 2:
         raise ValueError("compare needs a baseline and at least one variant")
     base = variants[0]
-    samples = base.scenario.samples if samples is None else int(samples)
-    seed = base.scenario.seed if seed is None else int(seed)
+    samples, seed = run_size(base, samples, seed)
     names = list(names) if names is not None else [v.scenario.name for v in variants]
-    n_chunks = len(plan_chunks(samples, base.scenario.simulation.chunk_blocks))
-    if n_chunks == 1 and executor != "serial":
-        # one chunk a variant: the variants share the executor, not their chunks (a small
-        # comparison on every core); each variant's result is its serial run's
-        results: list[RiskResult] = run_variants(
-            whole_run, variants, samples, seed, executor, workers, scheduler, progress,
-            desc="compare")
-        for result in results:  # what each run would have warned here
-            for note in result.warnings:
-                warnings.warn(note, StuntWarning, stacklevel=2)
-    else:
-        with make_executor(executor, workers, n_chunks=n_chunks,
-                           scheduler=scheduler) as pool:
-            results = [run(v, samples=samples, seed=seed, executor=pool, keep_trajectories=0,
-                           progress=progress) for v in variants]
+    # one pool or cluster for every variant; variants that differ only in values read
+    # take by take share model calls (stuntsim.studies.variants)
+    results: list[RiskResult] = run_variants(variants, samples, seed, executor, workers,
+                                             scheduler, progress, desc="compare")
+    for result in results:  # what each run would have warned here
+        for note in result.warnings:
+            warnings.warn(note, StuntWarning, stacklevel=2)
     hazards = [*results[0].hazards, ANY]
 
     def happened(result: RiskResult, hazard: str) -> np.ndarray:

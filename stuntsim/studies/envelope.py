@@ -22,8 +22,9 @@ import numpy as np
 from stuntsim.errors import StuntWarning
 from stuntsim.kinds import kind_of
 from stuntsim.risk.montecarlo import ANY, ProbabilityEstimate
+from stuntsim.runner import run_size
 from stuntsim.scenario import ResolvedScenario, ScenarioError
-from stuntsim.studies.variants import run_variants, whole_run
+from stuntsim.studies.variants import run_variants
 from stuntsim.units import display_scale, display_unit, to_si
 
 __all__ = ["Envelope2DResult", "EnvelopeResult", "envelope", "envelope_2d", "parse_range"]
@@ -177,10 +178,10 @@ def envelope(
     dimension = _dimension(scenario, param)
     _check(target, hazard, scenario)
     values = np.asarray(values, dtype=float)
-    samples, seed = _samples_and_seed(scenario, samples, seed)
+    samples, seed = run_size(scenario, samples, seed)
     variants = [scenario.with_nominal(param, float(v)) for v in values]
-    runs = run_variants(_run_one, variants, samples, seed, executor, workers, scheduler,
-                        progress, desc="envelope")
+    runs = run_variants(variants, samples, seed, executor, workers, scheduler, progress,
+                        desc="envelope", reduce=_estimates_and_warnings)
     estimates = [result[hazard] for result, _ in runs]
     p = np.array([e.probability for e in estimates])
     upper = np.array([e.ci95[1] for e in estimates])
@@ -221,13 +222,13 @@ def envelope_2d(
     _check(target, hazard, scenario)
     values_x = np.asarray(values_x, dtype=float)
     values_y = np.asarray(values_y, dtype=float)
-    samples, seed = _samples_and_seed(scenario, samples, seed)
+    samples, seed = run_size(scenario, samples, seed)
     variants = [
         scenario.with_nominal(param_y, float(vy)).with_nominal(param_x, float(vx))
         for vy in values_y for vx in values_x
     ]
-    runs = run_variants(_run_one, variants, samples, seed, executor, workers, scheduler,
-                        progress, desc="envelope")
+    runs = run_variants(variants, samples, seed, executor, workers, scheduler, progress,
+                        desc="envelope", reduce=_estimates_and_warnings)
     results = [r[hazard] for r, _ in runs]
     for note in dict.fromkeys(note for _, notes in runs for note in notes):
         warnings.warn(note, StuntWarning, stacklevel=2)
@@ -243,17 +244,8 @@ def envelope_2d(
     )
 
 
-def _samples_and_seed(scenario: ResolvedScenario, samples, seed) -> tuple[int, int]:
-    """The run's sample count and seed: the arguments, else the scenario's defaults."""
-    spec = scenario.scenario
-    return (spec.samples if samples is None else int(samples),
-            spec.seed if seed is None else int(seed))
-
-
-def _run_one(context, variant: ResolvedScenario
-             ) -> tuple[dict[str, ProbabilityEstimate], list[str]]:
-    """A value's estimates and warnings (its whole run stays in the worker)."""
-    result = whole_run(context, variant)
+def _estimates_and_warnings(result) -> tuple[dict[str, ProbabilityEstimate], list[str]]:
+    """What an envelope keeps of a value's run: its estimates and warnings."""
     return result.estimates, result.warnings
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from stuntsim.constants import GRAVITY
-from stuntsim.kinds.base import MatrixInput, StuntKind
+from stuntsim.kinds.base import MatrixInput, StuntKind, matching_paths
 from stuntsim.kinds.car import plan_checks
 from stuntsim.kinds.car import report as car_report
 from stuntsim.kinds.car.hazards import (
@@ -18,7 +18,13 @@ from stuntsim.kinds.car.hazards import (
     car_hazards,
     quasi_static_rollover_threshold,
 )
-from stuntsim.kinds.car.model import FIELD_RESOLUTION, CarModel, Parameters, grid_memory
+from stuntsim.kinds.car.model import (
+    FIELD_RESOLUTION,
+    PER_TAKE_PATHS,
+    CarModel,
+    Parameters,
+    grid_memory,
+)
 from stuntsim.kinds.car.schema import CarScenario
 from stuntsim.risk.montecarlo import failed
 
@@ -100,6 +106,11 @@ class CarKind(StuntKind):
 
     def model(self, resolved) -> CarModel:
         return CarModel(resolved)
+
+    def per_take_paths(self, resolved) -> frozenset[str]:
+        """The car's values, the rig's masses, the plan's speeds, the driver's settings
+        and the patches' friction (:data:`~stuntsim.kinds.car.model.PER_TAKE_PATHS`)."""
+        return matching_paths(resolved.nominal, PER_TAKE_PATHS)
 
     def fixed_memory(self, resolved) -> int:
         return grid_memory(resolved.scenario)

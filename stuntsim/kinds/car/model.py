@@ -66,6 +66,30 @@ VEHICLE_FIELDS = (
     "max_brake_force", "brake_front_share", "drag_area", "rolling_resistance",
     "locked_friction_ratio",
 )
+#: The values :class:`CarModel` reads only take by take, through :class:`Parameters`
+#: (:meth:`stuntsim.kinds.base.StuntKind.per_take_paths`: variants differing only in these
+#: may share one model call). Left out, because they are also read once for a whole call:
+#: the street's geometry and the corner's widths (the scene, the distance fields), the
+#: line, ``street.gradient`` (one slope branch for the batch), ``street.surface.mu`` (the
+#: driver's expected grip defaults to its nominal value), the people stepping out (their
+#: start and size are in the street), the simulation's settings.
+PER_TAKE_PATHS = (
+    *(f"vehicle.{name}" for name in VEHICLE_FIELDS),
+    "vehicle.roll_gyration_radius", "vehicle.eye_forward", "vehicle.eye_left",
+    "vehicle.eye_height",
+    "rig.mounts.*.mass",
+    "maneuver.entry_speed", "maneuver.exit_speed", "maneuver.braking_point",
+    "maneuver.corner_speed", "maneuver.exit_acceleration", "maneuver.sideslip_limit",
+    *(f"driver.{name}" for name in (
+        "preview_time", "min_preview", "steering_gain", "countersteer_gain",
+        "steering_bias", "line_offset", "steering_weave_amplitude",
+        "steering_weave_frequency", "steering_weave_phase", "speed_gain", "speed_preview",
+        "grip_use", "reaction_delay", "perception_reaction_time", "swerve_offset",
+        "expected_mu")),
+    "street.surfaces.*.mu",
+    "street.barriers.*.containment_energy",
+    "street.drops.*.height",
+)
 # The mass properties the rig changes (stuntsim.kinds.car.rig, R1–R6).
 RIGGED_FIELDS = ("mass", "yaw_inertia", "cg_to_front", "cg_to_rear", "cg_height",
                  "roll_gyration_radius")

@@ -19,10 +19,10 @@ import numpy as np
 
 from stuntsim.constants import TO_KMH
 from stuntsim.errors import StuntWarning
-from stuntsim.kinds.base import MatrixInput, StuntKind
+from stuntsim.kinds.base import MatrixInput, StuntKind, matching_paths
 from stuntsim.kinds.train import report as train_report
 from stuntsim.kinds.train.harm import TRAIN_HARM_RELATIONS, train_harm
-from stuntsim.kinds.train.model import TRAIN_HAZARDS, TrainModel
+from stuntsim.kinds.train.model import PER_TAKE_PATHS, TRAIN_HAZARDS, TrainModel
 from stuntsim.kinds.train.motion import cant_deficiency, speed_at_cant_deficiency
 from stuntsim.kinds.train.schema import POSTURE_NAMES, TrainScenario
 from stuntsim.kinds.train.track import Track
@@ -127,6 +127,12 @@ class TrainKind(StuntKind):
 
     def model(self, resolved) -> TrainModel:
         return TrainModel(resolved)
+
+    def per_take_paths(self, resolved) -> frozenset[str]:
+        """The train's speeds and limits, the wind, the structures' clearances and drops,
+        the track's curves, the performers' values and cues
+        (:data:`~stuntsim.kinds.train.model.PER_TAKE_PATHS`)."""
+        return matching_paths(resolved.nominal, PER_TAKE_PATHS)
 
     def finish(self, result, model: TrainModel, keep: int) -> None:
         spec = result.resolved.scenario

@@ -211,6 +211,28 @@ class TrainOutcome:
 # --------------------------------------------------------------------------------------
 
 
+#: The values :class:`TrainModel` reads only run by run, through ``_Params``
+#: (:meth:`stuntsim.kinds.base.StuntKind.per_take_paths`: variants differing only in these
+#: may share one model call). Left out: where structures and segments are and how long
+#: (the chainage tables), the simulation's settings.
+PER_TAKE_PATHS = (
+    *(f"train.{name}" for name in ("speed", "start_speed", "start_position",
+                                   "max_acceleration", "max_deceleration", "max_jerk",
+                                   "roof_height")),
+    "train.events.*.speed", "train.events.*.at", "train.events.*.time",
+    *(f"wind.{name}" for name in ("speed", "direction", "gust_speed", "gust_direction",
+                                  "gust_at", "gust_length", "air_density")),
+    "structures.*.clearance", "structures.*.drop",
+    "track.rail_head_spacing", "track.start_bearing",
+    "track.segments.*.radius", "track.segments.*.cant", "track.segments.*.gradient",
+    *(f"performers.*.{name}" for name in ("mass", "shoe_friction", "grip_force",
+                                          "grip_lever", "reaction_delay")),
+    "performers.*.tether.rated_load", "performers.*.tether.dynamic_factor",
+    "performers.*.postures.*.*",
+    "performers.*.changes.*.at", "performers.*.changes.*.distance",
+)
+
+
 class TrainModel:
     """The train-roof stunt of a resolved ``kind: train`` scenario.
 
