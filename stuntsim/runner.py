@@ -15,11 +15,13 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from stuntsim.budget import plan_run
+from stuntsim.checkpoint import Checkpoint
 from stuntsim.completion import Completion, check_completion
 from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
@@ -136,6 +138,7 @@ def run(
     scheduler: str | None = None,
     keep_trajectories: int | None = None,
     progress: bool | Callable[[int], None] = False,
+    checkpoint: str | Path | Checkpoint | None = None,
 ) -> RiskResult:
     """Run the stunt ``samples`` times over its uncertain inputs.
 
@@ -157,6 +160,11 @@ def run(
     progress : bool               Show a tqdm progress bar on stderr, counting takes; it
                                   moves while a chunk runs (:mod:`stuntsim.progress`).
                                   A callable instead is given the takes done so far.
+    checkpoint : folder           Keep each finished chunk there, and take the chunks
+                                  already there instead of simulating them again: a run
+                                  cut short resumes where it stopped, with the same
+                                  numbers (:mod:`stuntsim.checkpoint`; refused if the
+                                  folder holds another run's chunks).
 
     Raises
     ------
@@ -180,20 +188,37 @@ def run(
     chunks = plan_chunks(samples, chunk_blocks)
     takes = RunTakes(scenario, model, samples, seed)
     names = takes.names
+    store = (checkpoint if isinstance(checkpoint, Checkpoint) or checkpoint is None
+             else Checkpoint.open(checkpoint, scenario, seed, chunk_blocks))
+    todo = chunks
+    if store is not None:  # the chunks a run cut short has done already
+        todo = []
+        for chunk in chunks:
+            kept = store.load(chunk)
+            if kept is None:
+                todo.append(chunk)
+            else:
+                takes.add(chunk.start, chunk.stop, kept.drawn, kept, kept.read)
+        log.info("checkpoint %s: %d of %d chunks already done", store.folder,
+                 len(chunks) - len(todo), len(chunks))
 
     bar = _progress(samples, progress)
+    if bar is not None and todo is not chunks:
+        bar.update(samples - sum(chunk.size for chunk in todo))
     tracker = Tracker(bar) if bar is not None else None
     context = (model, seed, names)
     log.info("%s: %d takes, seed %d, in %d chunk(s) of %d block(s) of %d takes; %d uncertain "
              "inputs", scenario.source, samples, seed, len(chunks), chunk_blocks, BLOCK_SIZE,
              len(names))
-    with make_executor(executor, workers, n_chunks=len(chunks),
+    with make_executor(executor, workers, n_chunks=len(todo),
                        scheduler=scheduler) as pool:
         log.info("executor: %s", pool.describe() if hasattr(pool, "describe") else
                  type(pool).__name__)
-        mapped = (pool.map(_simulate_chunk, context, chunks) if tracker is None else
-                  pool.map(_simulate_chunk, context, chunks, progress=tracker))
+        mapped = (pool.map(_simulate_chunk, context, todo) if tracker is None else
+                  pool.map(_simulate_chunk, context, todo, progress=tracker))
         for index, (chunk, drawn, outcome, read) in enumerate(mapped):
+            if store is not None:
+                store.save(chunk, drawn, outcome, read)
             takes.add(chunk.start, chunk.stop, drawn, outcome, read)
             if tracker is not None:
                 tracker.finish(index, chunk.size)

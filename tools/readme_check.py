@@ -373,7 +373,9 @@ def _argument_problems(args, scenarios: dict, written: set[Path]) -> list[str]:
     inputs = []
     for dest, value in vars(args).items():
         values = value if isinstance(value, list) else [value]
-        if dest != "out" and values and all(isinstance(v, Path) for v in values):
+        # folders a command writes (its output, a checkpoint) need not exist yet
+        if dest not in ("out", "checkpoint") and values and all(
+                isinstance(v, Path) for v in values):
             inputs += values
     for path in inputs:
         if not (ROOT / path).exists() and Path(path) not in written:

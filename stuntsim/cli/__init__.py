@@ -129,6 +129,10 @@ def _parser() -> argparse.ArgumentParser:
                      "simulation for rare hazards")
     run.add_argument("--hazard", help="with qmc/subset: the hazard to estimate "
                      "(default: each in turn)")
+    run.add_argument("--checkpoint", type=Path, metavar="FOLDER",
+                     help="keep each finished chunk of takes in FOLDER and take those "
+                     "already there: a long run cut short resumes where it stopped, with "
+                     "the same numbers (Monte Carlo only)")
     run.add_argument("--no-plots", action="store_true", help="write no figures (and no "
                      "animation)")
     run.add_argument("--no-animation", action="store_true",
@@ -320,6 +324,24 @@ def _cmd_schema(args) -> int:
     return EXIT_OK
 
 
+def _open_checkpoint(args, resolved):
+    """The run's checkpoint folder (:mod:`stuntsim.checkpoint`), saying how much of the
+    run it already holds."""
+    from stuntsim.checkpoint import Checkpoint
+    from stuntsim.risk.sampling import plan_chunks
+    from stuntsim.runner import run_size
+
+    samples, seed = run_size(resolved, args.samples, args.seed)
+    chunk_blocks = resolved.scenario.simulation.chunk_blocks
+    checkpoint = Checkpoint.open(args.checkpoint, resolved, seed, chunk_blocks)
+    chunks = plan_chunks(samples, chunk_blocks)
+    done = checkpoint.stored(chunks)
+    if done:  # said even with --quiet: some of the numbers come from the folder
+        print(f"stuntsim: resuming from {args.checkpoint}: {done} of {len(chunks)} chunks "
+              f"already done", file=sys.stderr)
+    return checkpoint
+
+
 def _cmd_run(args) -> int:
     from stuntsim.cli.drawing import draw_run
     from stuntsim.kinds import kind_of
@@ -337,9 +359,15 @@ def _cmd_run(args) -> int:
                       "estimates every hazard at once (leave --hazard out)", EXIT_BAD_INPUT)
     check_writable(out_dir)  # before any simulation
     if args.method != "mc":
+        if args.checkpoint is not None:
+            return _error("--checkpoint keeps the chunks of a Monte Carlo run (--method mc); "
+                          f"--method {args.method} has no chunks to keep", EXIT_BAD_INPUT)
         return _run_estimator(args, resolved, out_dir)
+    checkpoint = None
+    if args.checkpoint is not None:
+        checkpoint = _open_checkpoint(args, resolved)
     result = run(resolved, samples=args.samples, seed=args.seed, **where,
-                 progress=_progress(args))
+                 progress=_progress(args), checkpoint=checkpoint)
     info = summary(result)  # built once for the table, the file and the figures
     info["command"] = _command_line(args)
     # the figures, and worst_takes.gif (and .mp4 with ffmpeg) unless --no-animation
