@@ -22,8 +22,8 @@ written every few seconds and must cost little), written whole by a rename
 (:func:`stuntsim.outputs.write_atomic`), so a killed run leaves whole chunks or none. A
 file that cannot be read is set aside with a warning and its takes simulated again.
 The folder is kept when the run ends (a report can be drawn again from it in seconds);
-delete it when done. It holds about a run's per-take results: ≈ 600 B a take for a car,
-≈ 2 kB for a train.
+delete it when done. It holds about a run's per-take results: 0.4 kB a take for the Rome
+car, 1 kB a run for the train (measured: 1.7 and 4.1 MB per chunk of 4096).
 """
 
 from __future__ import annotations
