@@ -168,3 +168,30 @@ def test_the_plan_covers_each_take_once_in_tasks_of_at_most_a_chunk(sizes, sampl
         assert len(tasks) >= workers
     per_group = [math.ceil(samples * len(g.members) / cap) for g in groups]
     assert len(tasks) >= sum(per_group)
+
+
+def test_a_margin_call_is_cut_into_one_batch_a_worker_with_the_same_margins(monkeypatch):
+    # the expected margins: the same samples in one batch; the model is deterministic per
+    # take, so however a call is cut, each take's margin is the same
+    from stuntsim.studies import margins as margins_module
+
+    resolved = stuntsim.load_scenario(ROOT / "tests" / "fixtures" / "train_short.yaml")
+    names = resolved.uncertain_names
+    values = np.column_stack([resolved.distributions[name].ppf(np.linspace(0.05, 0.95, 384))
+                              for name in names])
+    whole = margins_module.margin_function(resolved, "tipped")(values)
+    monkeypatch.setattr(margins_module, "slots", lambda executor: 3)
+    seen = []
+    original = margins_module._evaluate_batch
+
+    def recording(context, batch):
+        seen.append(batch[1].shape[0])
+        return original(context, batch)
+
+    monkeypatch.setattr(margins_module, "_evaluate_batch", recording)
+    cut = margins_module.margin_function(resolved, "tipped")(values)
+    assert seen == [128, 128, 128]  # three workers, at least MIN_SPLIT = 128 each
+    assert np.array_equal(cut, whole)
+    seen.clear()
+    margins_module.margin_function(resolved, "tipped")(values[:200])
+    assert seen == [200]  # fewer than MIN_SPLIT a worker: one batch

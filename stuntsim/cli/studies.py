@@ -54,11 +54,15 @@ def _run_estimator(args, resolved, out_dir: Path) -> int:
 
 
 def _study_executor(args):
+    """The estimators' executor: with ``auto``, a pool of the machine's cores (each model
+    call is cut into one batch a worker, :data:`stuntsim.studies.margins.MIN_SPLIT`)."""
+    import os
+
     from stuntsim.parallel import make_executor
 
     where = _executor(args)
-    name = "serial" if where["executor"] == "auto" else where["executor"]
-    return make_executor(name, where["workers"], scheduler=where["scheduler"])
+    return make_executor(where["executor"], where["workers"], scheduler=where["scheduler"],
+                         n_chunks=os.cpu_count() or 1)
 
 
 def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:

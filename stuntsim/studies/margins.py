@@ -8,6 +8,8 @@ evaluate, in batches of whole takes.
 
 from __future__ import annotations
 
+import itertools
+import math
 import warnings
 
 import numpy as np
@@ -16,18 +18,22 @@ from stuntsim.completion import Completion, check_completion
 from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
 from stuntsim.kinds.base import unread_uncertain
-from stuntsim.parallel import SerialExecutor
+from stuntsim.parallel import SerialExecutor, slots
 from stuntsim.progress import Tracker, step_callback
 from stuntsim.scenario import ResolvedScenario
 
 BATCH = 8192  # samples per model call (the model's fast regime)
+#: The fewest samples a call is cut into batches of to use every worker of a pool (a
+#: subset level's Markov-chain step of 800 samples runs as two of 400 on two workers).
+MIN_SPLIT = 128
 
 
 def margin_function(resolved: ResolvedScenario, hazard: str, *, executor=None,
                     progress=None) -> MarginFunction:
     """``f(values (m, d)) -> margins (m,)`` of one hazard, in SI, columns in the order of
-    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples,
-    spread over ``executor`` (an open executor from
+    ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples
+    (and at least one a worker, :data:`MIN_SPLIT` samples or more each), spread over
+    ``executor`` (an open executor from
     :func:`stuntsim.parallel.make_executor`; None: in this process).
     ``f.completion()`` says whether the evaluated takes got through the stunt."""
     model = kind_of(resolved).model(resolved)
@@ -56,8 +62,11 @@ class MarginFunction:
     def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.atleast_2d(np.asarray(values, dtype=float))
         out = np.empty(values.shape[0])
-        batches = [(start, values[start:start + BATCH])
-                   for start in range(0, values.shape[0], BATCH)]
+        m = values.shape[0]
+        # at most BATCH a call, and one batch a worker where the samples allow
+        parts = max(math.ceil(m / BATCH), min(slots(self.executor), m // MIN_SPLIT), 1)
+        bounds = [round(k * m / parts) for k in range(parts + 1)]
+        batches = [(low, values[low:high]) for low, high in itertools.pairwise(bounds)]
         # the bar counts takes, and moves while a batch runs (stuntsim.progress)
         tracker = Tracker(self.progress) if self.progress is not None else None
         mapped = (self.executor.map(_evaluate_batch, self._context, batches)

@@ -52,6 +52,10 @@ def rare_event(
     reports convergence only when they agree (:mod:`stuntsim.risk.subset`); a run that did
     not converge reports crude Monte Carlo on 16·``n_per_level`` fresh samples instead
     (``result.converged``, ``result.summary()``).
+
+    ``executor`` (default: this process) as in :func:`stuntsim.run`; on a pool each model
+    call is cut into one batch a worker (:data:`stuntsim.studies.margins.MIN_SPLIT`), and
+    the result is the same.
     """
     names = resolved.uncertain_names
     if not names:
