@@ -42,7 +42,7 @@ import numpy as np
 from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.outputs import write_atomic
 
-__all__ = ["FORMAT", "Checkpoint", "StoredChunk", "code_fingerprint"]
+__all__ = ["FORMAT", "Checkpoint", "StoredChunk", "code_fingerprint", "scenario_fingerprint"]
 
 #: The checkpoint format this code writes and reads.
 FORMAT = 1

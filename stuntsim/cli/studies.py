@@ -71,7 +71,9 @@ def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
     from stuntsim.errors import ScenarioError, StuntWarning
     from stuntsim.report.anatomy import subset_lines, subset_section
     from stuntsim.studies import rare_event
+    from stuntsim.studies.margins import SharedPoints
 
+    shared = SharedPoints()  # the hazards' estimates share the points they have in common
     results = {}
     run_warnings: list[str] = []
     concentrated: list[str] = []  # what each subset run's last level concentrated on
@@ -84,10 +86,12 @@ def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
                 warnings.simplefilter("always", StuntWarning)
                 if args.method == "subset":
                     result = rare_event(resolved, name, method="subset", n_per_level=size,
-                                        seed=seed, executor=pool, progress=_progress(args))
+                                        seed=seed, executor=pool, progress=_progress(args),
+                                        shared=shared)
                 else:
                     result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed,
-                                        executor=pool, progress=_progress(args))
+                                        executor=pool, progress=_progress(args),
+                                        shared=shared)
         except ValueError as err:  # e.g. a hazard with no finite margin in this scenario
             if isinstance(err, ScenarioError) or args.hazard:
                 raise

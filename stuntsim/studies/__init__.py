@@ -19,7 +19,7 @@ from stuntsim.studies.envelope import (
     envelope_2d,
     parse_range,
 )
-from stuntsim.studies.margins import MarginFunction, margin_function
+from stuntsim.studies.margins import MarginFunction, SharedPoints, margin_function
 from stuntsim.studies.rare import (
     FALLBACK_PER_LEVEL_SAMPLE,
     SUBSET_P0,
@@ -38,6 +38,7 @@ __all__ = [
     "EnvelopeResult",
     "MarginFunction",
     "SensitivityResult",
+    "SharedPoints",
     "compare",
     "envelope",
     "envelope_2d",

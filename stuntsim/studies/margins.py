@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from stuntsim.checkpoint import scenario_fingerprint
 from stuntsim.completion import Completion, check_completion
 from stuntsim.errors import ScenarioError, StuntWarning
 from stuntsim.kinds import kind_of
@@ -28,19 +29,58 @@ BATCH = 8192  # samples per model call (the model's fast regime)
 MIN_SPLIT = 128
 
 
+class SharedPoints:
+    """Every hazard's margins at the last few point sets evaluated, for estimators of
+    several hazards of one scenario (``stuntsim run --method qmc|subset`` estimates each
+    in turn): run on the same seed, they evaluate the same points — QMC's nets, subset
+    simulation's level 0 — and the model, which returns every hazard's margin at once, then
+    runs once for all of them. A point set is reused only where it is equal, value for value,
+    to one kept (each take's margins depend only on its own inputs). ``keep``: how many point
+    sets are kept (oldest dropped first)."""
+
+    def __init__(self, keep: int = 4):
+        self.keep = keep
+        self.sets: list[tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]] = []
+        self.reused = 0  # takes not simulated again
+        self._scenario: str | None = None
+
+    def bind(self, resolved: ResolvedScenario) -> None:
+        """Serve one scenario only: its values, whatever its samples and seed (a
+        :class:`ValueError` for another, whose margins these are not)."""
+        key = scenario_fingerprint(resolved)
+        if self._scenario is None:
+            self._scenario = key
+        elif key != self._scenario:
+            raise ValueError("these shared points belong to another scenario")
+
+    def find(self, values: np.ndarray):
+        for index, (points, margins, ending, progress) in enumerate(self.sets):
+            if points.shape == values.shape and np.array_equal(points, values):
+                self.sets.append(self.sets.pop(index))  # most recently used last
+                self.reused += values.shape[0]
+                return margins, ending, progress
+        return None
+
+    def add(self, values: np.ndarray, margins, ending, progress) -> None:
+        self.sets.append((values.copy(), margins, ending, progress))
+        del self.sets[:-self.keep]
+
+
 def margin_function(resolved: ResolvedScenario, hazard: str, *, executor=None,
-                    progress=None) -> MarginFunction:
+                    progress=None, shared: SharedPoints | None = None) -> MarginFunction:
     """``f(values (m, d)) -> margins (m,)`` of one hazard, in SI, columns in the order of
     ``resolved.uncertain_names``; evaluated in batches of at most :data:`BATCH` samples
     (and at least one a worker, :data:`MIN_SPLIT` samples or more each), spread over
     ``executor`` (an open executor from
     :func:`stuntsim.parallel.make_executor`; None: in this process).
-    ``f.completion()`` says whether the evaluated takes got through the stunt."""
+    ``f.completion()`` says whether the evaluated takes got through the stunt.
+    ``shared``: point sets already evaluated for another hazard of this scenario
+    (:class:`SharedPoints`), reused where the points are the same."""
     model = kind_of(resolved).model(resolved)
     if hazard not in model.hazards:
         raise ValueError(f"unknown hazard {hazard!r}: one of {list(model.hazards)}")
     return MarginFunction(model, hazard, resolved.uncertain_names, executor=executor,
-                          progress=progress)
+                          progress=progress, shared=shared)
 
 
 class MarginFunction:
@@ -49,19 +89,31 @@ class MarginFunction:
     (:mod:`stuntsim.completion`)."""
 
     def __init__(self, model, hazard: str, names: list[str], *, executor=None,
-                 progress=None):
+                 progress=None, shared: SharedPoints | None = None):
         self.model = model
+        self.shared = shared
         self.progress = progress  # a tqdm bar counting evaluated takes, or None
         self.hazard = hazard
         self.names = names
         self.executor = executor if executor is not None else SerialExecutor()
-        self._context = (model, hazard, tuple(names))  # one object: a pool is kept for it
+        self._context = (model, tuple(names))  # one object: a pool is kept for it
+        if shared is not None:
+            shared.bind(model.resolved)
         self._endings: list[np.ndarray] = []
         self._progress: list[np.ndarray] = []
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.atleast_2d(np.asarray(values, dtype=float))
-        out = np.empty(values.shape[0])
+        kept = self.shared.find(values) if self.shared is not None else None
+        if kept is not None:  # another hazard's estimator evaluated these very points
+            margins, ending, progress = kept
+            if self.progress is not None:
+                self.progress.update(values.shape[0])
+            self._endings.append(ending)
+            self._progress.append(progress)
+            return margins[self.hazard].copy()
+        every = {name: np.empty(values.shape[0]) for name in self.model.hazards}
+        endings, unfinished = [], []
         m = values.shape[0]
         # at most BATCH a call, and one batch a worker where the samples allow
         parts = max(math.ceil(m / BATCH), min(slots(self.executor), m // MIN_SPLIT), 1)
@@ -76,12 +128,19 @@ class MarginFunction:
             problem = unread_uncertain(self.model.resolved, read)
             if problem is not None:
                 raise ScenarioError(problem, source=self.model.resolved.source)
-            out[start:start + margins.shape[0]] = margins
+            size = ending.shape[0]
+            for name, values_of in margins.items():
+                every[name][start:start + size] = values_of
             if tracker is not None:
-                tracker.finish(index, margins.shape[0])
-            self._endings.append(ending)
-            self._progress.append(progress)
-        return out
+                tracker.finish(index, size)
+            endings.append(ending)
+            unfinished.append(progress)
+        ending, progress = np.concatenate(endings), np.concatenate(unfinished)
+        self._endings.append(ending)
+        self._progress.append(progress)
+        if self.shared is not None:
+            self.shared.add(values, every, ending, progress)
+        return every[self.hazard].copy()
 
     def completion(self) -> Completion:
         """How the evaluated takes ended; warns (:class:`~stuntsim.errors.StuntWarning`)
@@ -97,12 +156,13 @@ class MarginFunction:
 
 
 def _evaluate_batch(context, batch):
-    """One batch of takes: (start, margins of the hazard, endings, unfinished progress)."""
-    model, hazard, names = context
+    """One batch of takes: (start, every hazard's margins, endings, unfinished progress,
+    the paths read)."""
+    model, names = context
     start, part = batch
     draws = model.resolved.within_range({name: part[:, j] for j, name in enumerate(names)})
     on_step = step_callback(part.shape[0])  # None unless a bar listens
     outcome = (model.simulate(draws, part.shape[0], first_sample=start) if on_step is None
                else model.simulate(draws, part.shape[0], first_sample=start, on_step=on_step))
-    return (start, outcome.margins[hazard], outcome.ending,
+    return (start, outcome.margins, outcome.ending,
             outcome.progress[~outcome.completed], frozenset(model.read_paths))

@@ -10,7 +10,7 @@ from stuntsim.parallel import make_executor
 from stuntsim.risk.qmc import qmc_probability
 from stuntsim.risk.subset import subset_simulation
 from stuntsim.scenario import ResolvedScenario
-from stuntsim.studies.margins import margin_function
+from stuntsim.studies.margins import SharedPoints, margin_function
 
 #: Independent subset-simulation replicates for a scenario's margin. A model margin can have
 #: several failure regions, plateaus and switches that one run can miss without noticing;
@@ -39,7 +39,7 @@ def rare_event(
     n_per_level: int = 1000, p0: float = SUBSET_P0, replicates: int = SUBSET_REPLICATES,
     n_qmc: int = 1024, randomisations: int = 8, seed: int | None = None,
     executor=None, workers: int | None = None, scheduler: str | None = None,
-    progress: bool = False,
+    progress: bool = False, shared: SharedPoints | None = None,
 ):
     """P(hazard) by subset simulation (``method="subset"``) or randomised QMC (``"qmc"``).
 
@@ -55,7 +55,9 @@ def rare_event(
 
     ``executor`` (default: this process) as in :func:`stuntsim.run`; on a pool each model
     call is cut into one batch a worker (:data:`stuntsim.studies.margins.MIN_SPLIT`), and
-    the result is the same.
+    the result is the same. ``shared``: a :class:`~stuntsim.studies.margins.SharedPoints`
+    given to the estimates of every hazard of one scenario, so that the points they have
+    in common (on one seed: QMC's nets, subset simulation's level 0) are simulated once.
     """
     names = resolved.uncertain_names
     if not names:
@@ -70,18 +72,19 @@ def rare_event(
             return _rare_event(resolved, hazard, method=method, n_per_level=n_per_level,
                                p0=p0, replicates=replicates, n_qmc=n_qmc,
                                randomisations=randomisations, seed=seed, executor=pool,
-                               progress=bar)
+                               progress=bar, shared=shared)
     finally:
         if bar is not None:
             bar.close()
 
 
 def _rare_event(resolved, hazard, *, method, n_per_level, p0, replicates, n_qmc,
-                randomisations, seed, executor, progress):
+                randomisations, seed, executor, progress, shared):
     names = resolved.uncertain_names
     seed = resolved.scenario.seed if seed is None else int(seed)
     dists = [resolved.distributions[name] for name in names]
-    evaluate = margin_function(resolved, hazard, executor=executor, progress=progress)
+    evaluate = margin_function(resolved, hazard, executor=executor, progress=progress,
+                               shared=shared)
     rng = np.random.default_rng(seed)
     if method == "subset":
         def limit_state(z: np.ndarray) -> np.ndarray:
