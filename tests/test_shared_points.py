@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import stuntsim
@@ -72,3 +73,58 @@ def test_shared_points_serve_one_scenario_only():
     with pytest.raises(ValueError, match="another scenario"):
         rare_event(faster, "tipped", method="qmc", n_qmc=16, randomisations=2, seed=1,
                    shared=shared)
+
+
+@pytest.mark.parametrize(("method", "options"), [
+    ("subset", {"n_per_level": 100, "replicates": 2}),
+    ("qmc", {"n_qmc": 64, "randomisations": 4}),
+])
+def test_every_hazard_estimated_together_is_its_estimate_alone(method, options, simulated):
+    # Expected: rare_event for each hazard alone (its own model calls), errors included
+    import warnings
+
+    from stuntsim.errors import StuntWarning
+    from stuntsim.studies.rare import rare_events
+
+    resolved = stuntsim.load_scenario(TRAIN)
+    hazards = [*HAZARDS, "tether_overload"]
+    alone = {}
+    for hazard in hazards:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StuntWarning)
+            try:
+                result = rare_event(resolved, hazard, method=method, seed=3, **options)
+            except ValueError as err:
+                alone[hazard] = repr(err)
+                continue
+        alone[hazard] = (result.to_dict(), [str(w.message) for w in caught])
+    takes_alone = sum(simulated)
+    simulated.clear()
+    together = rare_events(resolved, hazards, method=method, seed=3, **options)
+    assert list(together) == hazards
+    for hazard, estimate in together.items():
+        got = (repr(estimate.error) if estimate.error is not None
+               else (estimate.result.to_dict(), estimate.warnings))
+        assert got == alone[hazard], hazard
+    # the model ran for fewer takes: the hazards' common points once, in shared calls
+    assert sum(simulated) < takes_alone
+
+
+def test_a_hazard_whose_estimate_fails_leaves_the_others_estimated(monkeypatch):
+    from stuntsim.studies.rare import rare_events
+
+    resolved = stuntsim.load_scenario(TRAIN)
+    options = {"n_per_level": 100, "replicates": 2, "seed": 3}
+    expected = rare_event(resolved, "dislodged", **options).to_dict()
+    original = margins_module.MarginFunction.every
+
+    def broken_tipping(self, values):  # a model that cannot say whether anyone tipped
+        margins, ending, progress = original(self, values)
+        return {**margins, "tipped": np.full(ending.shape, np.nan)}, ending, progress
+
+    monkeypatch.setattr(margins_module.MarginFunction, "every", broken_tipping)
+    together = rare_events(resolved, ["tipped", "dislodged"], **options)
+    assert together["tipped"].result is None
+    assert "NaN margins" in str(together["tipped"].error)
+    assert together["dislodged"].error is None
+    assert together["dislodged"].result.to_dict() == expected

@@ -120,16 +120,20 @@ def test_cli_subset_says_which_hazard_did_not_converge(tmp_path, capsys, monkeyp
     # The estimator is replaced by two quick synthetic runs, so only the reporting is
     # checked here: one converged (linear, p = Φ(−3)) and one whose margin has a floor
     # above 0 (0.5 + e^{−u1}: stalled thresholds, crude Monte Carlo instead).
-    import stuntsim.studies
+    import stuntsim.studies.rare
     from stuntsim.risk.reference import linear
     from stuntsim.risk.subset import subset_simulation
+    from stuntsim.studies.rare import HazardEstimate
 
-    def fake(resolved, hazard, **kwargs):
-        g = linear(3.0) if hazard == "collision" else (lambda u: 0.5 + np.exp(-u[:, 0]))
-        return subset_simulation(g, 2, n_per_level=500, replicates=2,
-                                 rng=np.random.default_rng(1))
+    def fake(resolved, hazards, **kwargs):
+        def one(hazard):
+            g = linear(3.0) if hazard == "collision" else (lambda u: 0.5 + np.exp(-u[:, 0]))
+            return subset_simulation(g, 2, n_per_level=500, replicates=2,
+                                     rng=np.random.default_rng(1))
 
-    monkeypatch.setattr(stuntsim.studies, "rare_event", fake)
+        return {hazard: HazardEstimate(result=one(hazard)) for hazard in hazards}
+
+    monkeypatch.setattr(stuntsim.studies.rare, "rare_events", fake)
     for hazard in ("collision", "person_struck"):
         code = main(["run", str(ROME), "--method", "subset", "--hazard", hazard,
                      "--out", str(tmp_path / hazard), "--quiet"])

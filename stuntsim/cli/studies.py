@@ -4,7 +4,6 @@ qmc|subset``."""
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 from stuntsim.cli.common import (
@@ -68,38 +67,29 @@ def _study_executor(args):
 def _estimate(args, resolved, out_dir, hazards, seed, size, pool) -> int:
     from stuntsim import __version__
     from stuntsim import formatting as fmt
-    from stuntsim.errors import ScenarioError, StuntWarning
     from stuntsim.report.anatomy import subset_lines, subset_section
-    from stuntsim.studies import rare_event
-    from stuntsim.studies.margins import SharedPoints
+    from stuntsim.studies.rare import rare_events
 
-    shared = SharedPoints()  # the hazards' estimates share the points they have in common
     results = {}
     run_warnings: list[str] = []
     concentrated: list[str] = []  # what each subset run's last level concentrated on
     print(f"{resolved.scenario.name}: {args.method}, seed {seed}")
     print(f"{'hazard':<18} {'probability':>11}  {'95 % interval':<24} {'CoV':>6} "
           f"{'evaluations':>11}  status")
+    # every hazard at once: the model runs once for the points they ask for together
+    size_option = {"n_per_level": size} if args.method == "subset" else {"n_qmc": size}
+    estimates = rare_events(resolved, hazards, method=args.method, seed=seed, executor=pool,
+                            progress=_progress(args), **size_option)
     for name in hazards:
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", StuntWarning)
-                if args.method == "subset":
-                    result = rare_event(resolved, name, method="subset", n_per_level=size,
-                                        seed=seed, executor=pool, progress=_progress(args),
-                                        shared=shared)
-                else:
-                    result = rare_event(resolved, name, method="qmc", n_qmc=size, seed=seed,
-                                        executor=pool, progress=_progress(args),
-                                        shared=shared)
-        except ValueError as err:  # e.g. a hazard with no finite margin in this scenario
-            if isinstance(err, ScenarioError) or args.hazard:
-                raise
-            print(f"{name:<18} not estimated: {err}")
-            run_warnings.append(f"{name}: not estimated: {err}")
+        estimate = estimates[name]
+        if estimate.error is not None:  # e.g. a hazard with no finite margin in this scene
+            if args.hazard:
+                raise estimate.error
+            print(f"{name:<18} not estimated: {estimate.error}")
+            run_warnings.append(f"{name}: not estimated: {estimate.error}")
             continue
-        run_warnings += [f"{name}: {w.message}" for w in caught
-                         if issubclass(w.category, StuntWarning)]
+        result = estimate.result
+        run_warnings += [f"{name}: {note}" for note in estimate.warnings]
         results[name] = result.to_dict()
         if args.method == "subset":
             results[name]["last_level_anatomy"] = subset_section(result, resolved)

@@ -632,6 +632,37 @@ def subset_simulation(
     -------
     SubsetResult
     """
+    evaluate = _Counter(limit_state, dim)
+    steps = subset_steps(dim, n_per_level=n_per_level, p0=p0, rng=rng, max_levels=max_levels,
+                         sampler=sampler, replicates=replicates,
+                         fallback_samples=fallback_samples)
+    points = next(steps)
+    while True:
+        try:
+            points = steps.send(evaluate(points))
+        except StopIteration as stop:
+            return stop.value
+
+
+def subset_steps(
+    dim: int,
+    *,
+    n_per_level: int = 2000,
+    p0: float = 0.1,
+    rng: np.random.Generator,
+    max_levels: int = 20,
+    sampler: str = "acs",
+    replicates: int = 1,
+    fallback_samples: int | None = None,
+) -> Generator[np.ndarray, np.ndarray, SubsetResult]:
+    """:func:`subset_simulation` as a generator, for a caller that evaluates the points of
+    several estimates in one model call (every hazard of a scenario on one seed,
+    :mod:`stuntsim.studies.rare`): it yields (m, dim) standard-normal points, must be sent
+    their margins (m,), and returns the :class:`SubsetResult`. The arguments, the points
+    and the result are those of :func:`subset_simulation` with the same arguments; a
+    margin array of the wrong shape or with NaN raises :class:`ValueError` where it is
+    sent.
+    """
     n, n_seeds, max_levels = _check_arguments(dim, n_per_level, p0, rng, max_levels, sampler)
     for label, value, low in (("replicates", replicates, 1),
                               ("fallback_samples", fallback_samples, 1)):
@@ -641,7 +672,7 @@ def subset_simulation(
             raise ValueError(f"{label} must be an integer ≥ {low}, got {value!r}")
     replicates = int(replicates)
     fallback_n = n * replicates if fallback_samples is None else int(fallback_samples)
-    evaluate = _Counter(limit_state, dim)
+    evaluations = 0
 
     # one replicate uses rng itself (the same stream as a run without replicates)
     streams = [rng] if replicates == 1 else rng.spawn(replicates)
@@ -649,7 +680,8 @@ def subset_simulation(
         _replicate(dim, n, n_seeds, p0, stream, max_levels, sampler)
         for stream in streams
     ]
-    outcomes, counts = _lockstep(runs, evaluate)
+    outcomes, counts = yield from _lockstep(runs)
+    evaluations += sum(counts)
 
     diagnostics: list[Diagnostic] = []
     summaries: list[SubsetRun] = []
@@ -676,7 +708,7 @@ def subset_simulation(
         return SubsetResult(
             probability=probability, cov=cov,
             cov_independent_levels=first.cov_independent_levels, ci95=ci95,
-            evaluations=evaluate.count, levels=first.levels,
+            evaluations=evaluations, levels=first.levels,
             level_probabilities=first.level_probabilities, level_covs=first.level_covs,
             converged=True, sampler=sampler, n_per_level=n, p0=float(p0),
             status="converged", fallback=None, diagnostics=tuple(diagnostics),
@@ -685,7 +717,9 @@ def subset_simulation(
         )
 
     # not converged: crude Monte Carlo on fresh independent points (module docstring)
-    g = evaluate(rng.standard_normal((fallback_n, dim)))
+    fresh = rng.standard_normal((fallback_n, dim))
+    g = _checked((yield fresh), fresh)
+    evaluations += fallback_n
     k = int(np.count_nonzero(g <= 0.0))
     p_hat = k / fallback_n
     return SubsetResult(
@@ -693,7 +727,7 @@ def subset_simulation(
         cov=math.sqrt((1.0 - p_hat) / (fallback_n * p_hat)) if k else math.inf,
         cov_independent_levels=first.cov_independent_levels,
         ci95=clopper_pearson(k, fallback_n),
-        evaluations=evaluate.count, levels=first.levels,
+        evaluations=evaluations, levels=first.levels,
         level_probabilities=first.level_probabilities, level_covs=first.level_covs,
         converged=False, sampler=sampler, n_per_level=n, p0=float(p0),
         status="not converged", fallback="crude Monte Carlo",
@@ -714,17 +748,19 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 # --- replicates, advanced together ---------------------------------------------------
 
 
-def _lockstep(runs, evaluate):
+def _lockstep(runs):
     """Drive the replicate generators: every request of every replicate goes into one
-    limit-state call. When a replicate ends without converging, the others are stopped
-    (the run falls back to crude Monte Carlo whatever they would give)."""
+    limit-state call (yielded; the margins come back by ``send``). When a replicate ends
+    without converging, the others are stopped (the run falls back to crude Monte Carlo
+    whatever they would give)."""
     outcomes: list = [None] * len(runs)
     counts = [0] * len(runs)
     requests = {index: next(run) for index, run in enumerate(runs)}
     while requests:
         keys = list(requests)
         sizes = [requests[k].shape[0] for k in keys]
-        margins = evaluate(np.concatenate([requests[k] for k in keys]))
+        points = np.concatenate([requests[k] for k in keys])
+        margins = _checked((yield points), points)
         parts = np.split(margins, np.cumsum(sizes)[:-1])
         requests = {}
         failed = False
@@ -1090,16 +1126,23 @@ class _Counter:
         self.count = 0
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
-        margins = np.asarray(self.limit_state(u), dtype=float)
+        margins = _checked(self.limit_state(u), u)
         self.count += u.shape[0]
-        if margins.shape != (u.shape[0],):
-            raise ValueError(
-                f"limit_state returned shape {margins.shape} for {u.shape[0]} points; "
-                f"expected ({u.shape[0]},)"
-            )
-        if np.isnan(margins).any():
-            raise ValueError("limit_state returned NaN margins")
         return margins
+
+
+def _checked(margins, u: np.ndarray) -> np.ndarray:
+    """The margins of the points ``u`` as floats, or a :class:`ValueError` for a wrong
+    shape or NaN."""
+    margins = np.asarray(margins, dtype=float)
+    if margins.shape != (u.shape[0],):
+        raise ValueError(
+            f"limit_state returned shape {margins.shape} for {u.shape[0]} points; "
+            f"expected ({u.shape[0]},)"
+        )
+    if np.isnan(margins).any():
+        raise ValueError("limit_state returned NaN margins")
+    return margins
 
 
 def _check_arguments(dim, n_per_level, p0, rng, max_levels, sampler):

@@ -24,7 +24,9 @@ from stuntsim.studies.rare import (
     FALLBACK_PER_LEVEL_SAMPLE,
     SUBSET_P0,
     SUBSET_REPLICATES,
+    HazardEstimate,
     rare_event,
+    rare_events,
 )
 from stuntsim.studies.sensitivity import SensitivityResult, sensitivity
 
@@ -36,6 +38,7 @@ __all__ = [
     "Difference",
     "Envelope2DResult",
     "EnvelopeResult",
+    "HazardEstimate",
     "MarginFunction",
     "SensitivityResult",
     "SharedPoints",
@@ -46,6 +49,7 @@ __all__ = [
     "paired_difference",
     "parse_range",
     "rare_event",
+    "rare_events",
     "rig_share",
     "sensitivity",
     "switch_share",

@@ -103,17 +103,27 @@ class MarginFunction:
         self._progress: list[np.ndarray] = []
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
+        margins, ending, progress = self.every(values)
+        self.record(ending, progress)
+        return margins[self.hazard].copy()
+
+    def record(self, ending: np.ndarray, progress: np.ndarray) -> None:
+        """Count takes towards :meth:`completion` (their endings and progress)."""
+        self._endings.append(ending)
+        self._progress.append(progress[ending == 0])
+
+    def every(self, values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray,
+                                                 np.ndarray]:
+        """Every hazard's margins at ``values`` (m, d), with the takes' endings and how
+        far each got; not counted towards :meth:`completion` (:meth:`__call__` counts)."""
         values = np.atleast_2d(np.asarray(values, dtype=float))
         kept = self.shared.find(values) if self.shared is not None else None
         if kept is not None:  # another hazard's estimator evaluated these very points
-            margins, ending, progress = kept
             if self.progress is not None:
                 self.progress.update(values.shape[0])
-            self._endings.append(ending)
-            self._progress.append(progress)
-            return margins[self.hazard].copy()
+            return kept
         every = {name: np.empty(values.shape[0]) for name in self.model.hazards}
-        endings, unfinished = [], []
+        endings, reached = [], []
         m = values.shape[0]
         # at most BATCH a call, and one batch a worker where the samples allow
         parts = max(math.ceil(m / BATCH), min(slots(self.executor), m // MIN_SPLIT), 1)
@@ -134,29 +144,36 @@ class MarginFunction:
             if tracker is not None:
                 tracker.finish(index, size)
             endings.append(ending)
-            unfinished.append(progress)
-        ending, progress = np.concatenate(endings), np.concatenate(unfinished)
-        self._endings.append(ending)
-        self._progress.append(progress)
+            reached.append(progress)
+        ending, progress = np.concatenate(endings), np.concatenate(reached)
         if self.shared is not None:
             self.shared.add(values, every, ending, progress)
-        return every[self.hazard].copy()
+        return every, ending, progress
 
     def completion(self) -> Completion:
         """How the evaluated takes ended; warns (:class:`~stuntsim.errors.StuntWarning`)
         below :data:`~stuntsim.completion.COMPLETION_THRESHOLD` and raises
         :class:`~stuntsim.errors.IncompleteRunError` when none got through."""
-        completion = check_completion(
-            np.concatenate(self._endings), setting="simulation.duration",
-            advice=self.model.completion_advice(np.concatenate(self._progress)),
-            source=self.model.resolved.source)
-        if completion.warning:
-            warnings.warn(completion.warning, StuntWarning, stacklevel=2)
-        return completion
+        return takes_completion(self.model, self._endings, self._progress)
+
+
+def takes_completion(model, endings: list[np.ndarray], unfinished: list[np.ndarray]
+                     ) -> Completion:
+    """How the takes evaluated for an estimate ended (``endings``, and ``unfinished``: how
+    far those still under way got); warns (:class:`~stuntsim.errors.StuntWarning`) below
+    :data:`~stuntsim.completion.COMPLETION_THRESHOLD` and raises
+    :class:`~stuntsim.errors.IncompleteRunError` when none got through."""
+    completion = check_completion(
+        np.concatenate(endings), setting="simulation.duration",
+        advice=model.completion_advice(np.concatenate(unfinished)),
+        source=model.resolved.source)
+    if completion.warning:
+        warnings.warn(completion.warning, StuntWarning, stacklevel=3)
+    return completion
 
 
 def _evaluate_batch(context, batch):
-    """One batch of takes: (start, every hazard's margins, endings, unfinished progress,
+    """One batch of takes: (start, every hazard's margins, endings, how far each take got,
     the paths read)."""
     model, names = context
     start, part = batch
@@ -164,5 +181,5 @@ def _evaluate_batch(context, batch):
     on_step = step_callback(part.shape[0])  # None unless a bar listens
     outcome = (model.simulate(draws, part.shape[0], first_sample=start) if on_step is None
                else model.simulate(draws, part.shape[0], first_sample=start, on_step=on_step))
-    return (start, outcome.margins, outcome.ending,
-            outcome.progress[~outcome.completed], frozenset(model.read_paths))
+    return (start, outcome.margins, outcome.ending, outcome.progress,
+            frozenset(model.read_paths))
