@@ -159,3 +159,14 @@ def test_the_command_line_resumes_and_says_so(tmp_path, capsys):
     assert main(["run", str(TRAIN), "--method", "subset", "--checkpoint", str(folder),
                  "--out", str(out / "third")]) == 2
     assert "--checkpoint keeps the chunks of a Monte Carlo run" in capsys.readouterr().err
+
+
+def test_a_checkpoint_inside_the_output_folder_is_refused(tmp_path, capsys):
+    # the output folder is replaced as a whole when the run's files are written, which
+    # would take the chunks with it
+    out = tmp_path / "out"
+    code = main(["run", str(TRAIN), "--samples", "100", "--no-plots", "--quiet",
+                 "--out", str(out), "--checkpoint", str(out / "chunks")])
+    assert code == 2
+    assert "is in the output folder" in capsys.readouterr().err
+    assert not out.exists()

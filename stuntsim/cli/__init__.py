@@ -365,6 +365,11 @@ def _cmd_run(args) -> int:
         return _run_estimator(args, resolved, out_dir)
     checkpoint = None
     if args.checkpoint is not None:
+        inside = args.checkpoint.resolve()
+        if inside == out_dir.resolve() or out_dir.resolve() in inside.parents:
+            return _error(f"--checkpoint {args.checkpoint} is in the output folder "
+                          f"{out_dir}, which a run replaces as a whole: give a folder "
+                          f"outside it", EXIT_BAD_INPUT)
         checkpoint = _open_checkpoint(args, resolved)
     result = run(resolved, samples=args.samples, seed=args.seed, **where,
                  progress=_progress(args), checkpoint=checkpoint)
