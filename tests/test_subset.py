@@ -532,8 +532,7 @@ ROME_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rome_crude_mc.jso
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("hazard", ["person_struck", "collision", "loss_of_control"])
-def test_rome_subset_agrees_with_crude_monte_carlo(hazard):
+def test_rome_subset_agrees_with_crude_monte_carlo():
     # Reference: tests/fixtures/rome_crude_mc.json, made by make_rome_crude_mc.py (≥ 100 000
     # takes; k, n and the Clopper–Pearson 95 % interval per hazard; failure at margin ≤ 0).
     # The subset run (rare_event's defaults: 8 replicates of N = 1000, fixed seed) and the
@@ -546,21 +545,28 @@ def test_rome_subset_agrees_with_crude_monte_carlo(hazard):
     # a converged run (its lognormal/Cox interval) and for one that reports crude Monte
     # Carlo on fresh points instead (its Clopper–Pearson interval), which must then say
     # so. When the car model changes, regenerate the fixture (its docstring).
+    # The three hazards are estimated together (rare_events: one model call per step for
+    # all, each hazard's result the one rare_event gives it alone, test_shared_points.py),
+    # which is how `stuntsim run --method subset` estimates them.
     import stuntsim
-    from stuntsim.studies import rare_event
+    from stuntsim.studies import rare_events
 
     fixture = json.loads(ROME_FIXTURE.read_text())
     resolved = stuntsim.load_scenario(ROOT / fixture["scenario"])
     assert resolved.sha256 == fixture["scenario_sha256"]
-    reference = fixture["hazards"][hazard]
-    assert reference["n"] >= 100_000
-    mc_lo, mc_hi = reference["clopper_pearson95"]
-
-    result = rare_event(resolved, hazard, method="subset", seed=ROME_SEED)
-    lo, hi = result.ci95
-    assert lo <= mc_hi
-    assert hi >= mc_lo
-    if not result.converged:
-        assert result.fallback == "crude Monte Carlo"
-        assert result.problems
-        assert result.probability == result.fallback_failures / result.fallback_samples
+    hazards = ["person_struck", "collision", "loss_of_control"]
+    estimates = rare_events(resolved, hazards, method="subset", seed=ROME_SEED)
+    for hazard in hazards:
+        reference = fixture["hazards"][hazard]
+        assert reference["n"] >= 100_000, hazard
+        mc_lo, mc_hi = reference["clopper_pearson95"]
+        assert estimates[hazard].error is None, hazard
+        result = estimates[hazard].result
+        lo, hi = result.ci95
+        assert lo <= mc_hi, hazard
+        assert hi >= mc_lo, hazard
+        if not result.converged:
+            assert result.fallback == "crude Monte Carlo", hazard
+            assert result.problems, hazard
+            assert result.probability == (result.fallback_failures
+                                          / result.fallback_samples), hazard
