@@ -203,8 +203,9 @@ def run(
                  len(chunks) - len(todo), len(chunks))
 
     bar = _progress(samples, progress)
-    if bar is not None and todo is not chunks:
-        bar.update(samples - sum(chunk.size for chunk in todo))
+    kept = samples - sum(chunk.size for chunk in todo)  # taken from the checkpoint
+    if bar is not None and kept:
+        bar.update(kept)
     tracker = Tracker(bar) if bar is not None else None
     context = (model, seed, names)
     log.info("%s: %d takes, seed %d, in %d chunk(s) of %d block(s) of %d takes; %d uncertain "

@@ -580,16 +580,7 @@ class SubsetResult:
 
 
 def subset_simulation(
-    limit_state: Callable[[np.ndarray], np.typing.ArrayLike],
-    dim: int,
-    *,
-    n_per_level: int = 2000,
-    p0: float = 0.1,
-    rng: np.random.Generator,
-    max_levels: int = 20,
-    sampler: str = "acs",
-    replicates: int = 1,
-    fallback_samples: int | None = None,
+    limit_state: Callable[[np.ndarray], np.typing.ArrayLike], dim: int, **options
 ) -> SubsetResult:
     """Estimate P(limit_state(U) ≤ 0), U ~ N(0, I_dim), by subset simulation.
 
@@ -602,6 +593,43 @@ def subset_simulation(
         Maps an (n, dim) array of standard-normal points to margins (n,); failure where
         ≤ 0. Called once for level 0 and once per Markov-chain step, all chains of all
         replicates together (and once for the fallback).
+    dim, **options
+        As :func:`subset_steps` (``n_per_level``, ``p0``, ``rng``, ``max_levels``,
+        ``sampler``, ``replicates``, ``fallback_samples``), which this drives.
+
+    Returns
+    -------
+    SubsetResult
+    """
+    steps = subset_steps(dim, **options)
+    points = next(steps)
+    while True:
+        try:
+            points = steps.send(limit_state(points))
+        except StopIteration as stop:
+            return stop.value
+
+
+def subset_steps(
+    dim: int,
+    *,
+    n_per_level: int = 2000,
+    p0: float = 0.1,
+    rng: np.random.Generator,
+    max_levels: int = 20,
+    sampler: str = "acs",
+    replicates: int = 1,
+    fallback_samples: int | None = None,
+) -> Generator[np.ndarray, np.ndarray, SubsetResult]:
+    """Subset simulation as a generator: it yields (m, dim) standard-normal points, must be
+    sent their margins (m,) (failure where ≤ 0), and returns the :class:`SubsetResult`.
+    :func:`subset_simulation` drives it with a limit-state function; a caller that
+    evaluates the points of several estimates in one model call (every hazard of a
+    scenario on one seed, :mod:`stuntsim.studies.rare`) drives several. A margin array of
+    the wrong shape or with NaN raises :class:`ValueError` where it is sent.
+
+    Parameters
+    ----------
     dim : int
         Number of standard-normal inputs, ≥ 1.
     n_per_level : int
@@ -631,37 +659,6 @@ def subset_simulation(
     Returns
     -------
     SubsetResult
-    """
-    evaluate = _Counter(limit_state, dim)
-    steps = subset_steps(dim, n_per_level=n_per_level, p0=p0, rng=rng, max_levels=max_levels,
-                         sampler=sampler, replicates=replicates,
-                         fallback_samples=fallback_samples)
-    points = next(steps)
-    while True:
-        try:
-            points = steps.send(evaluate(points))
-        except StopIteration as stop:
-            return stop.value
-
-
-def subset_steps(
-    dim: int,
-    *,
-    n_per_level: int = 2000,
-    p0: float = 0.1,
-    rng: np.random.Generator,
-    max_levels: int = 20,
-    sampler: str = "acs",
-    replicates: int = 1,
-    fallback_samples: int | None = None,
-) -> Generator[np.ndarray, np.ndarray, SubsetResult]:
-    """:func:`subset_simulation` as a generator, for a caller that evaluates the points of
-    several estimates in one model call (every hazard of a scenario on one seed,
-    :mod:`stuntsim.studies.rare`): it yields (m, dim) standard-normal points, must be sent
-    their margins (m,), and returns the :class:`SubsetResult`. The arguments, the points
-    and the result are those of :func:`subset_simulation` with the same arguments; a
-    margin array of the wrong shape or with NaN raises :class:`ValueError` where it is
-    sent.
     """
     n, n_seeds, max_levels = _check_arguments(dim, n_per_level, p0, rng, max_levels, sampler)
     for label, value, low in (("replicates", replicates, 1),
@@ -1115,20 +1112,6 @@ def _level_cov(inside, chain, position, p_level) -> float:
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
-
-
-class _Counter:
-    """Calls the limit state, checks its output and counts the points evaluated."""
-
-    def __init__(self, limit_state, dim: int) -> None:
-        self.limit_state = limit_state
-        self.dim = dim
-        self.count = 0
-
-    def __call__(self, u: np.ndarray) -> np.ndarray:
-        margins = _checked(self.limit_state(u), u)
-        self.count += u.shape[0]
-        return margins
 
 
 def _checked(margins, u: np.ndarray) -> np.ndarray:
